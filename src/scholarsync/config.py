@@ -1,0 +1,341 @@
+"""Load ``scholarsync.toml`` into typed objects, once. Every error names file, key and the fix."""
+
+from __future__ import annotations
+
+import glob
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scholarsync.errors import ConfigError
+from scholarsync.sources import KINDS
+
+CONFIG_NAME = "scholarsync.toml"
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    pages: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` table. ``options`` holds the kind's own keys, validated."""
+
+    kind: str
+    index: int  # position among [[sources]], 0-based
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    base_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"sources[{self.index}] ({self.kind})"
+
+
+@dataclass(frozen=True)
+class ResearchProject:
+    title: str
+    summary: str = ""
+    publications: tuple[str, ...] = ()
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    bibtex: Path | None = None
+    csl_json: Path | None = None
+    json: Path | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    cache_dir: Path
+    delay: float = 1.0
+    timeout: float = 20.0
+    max_age_hours: float = 24.0
+    max_bytes: int = 5_000_000
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Weights and thresholds of the scored title/author/year comparison."""
+
+    title_weight: float = 0.7
+    author_weight: float = 0.2
+    year_weight: float = 0.1
+    strong: float = 0.9  # score at or above which two records are the same work
+    title_min: float = 0.85  # title similarity below which they never are
+    year_tolerance: int = 1  # years further apart than this count as a mismatch
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    max_authors: int = 10
+    group_by_type: bool = False
+    templates: Path | None = None  # folder of user templates overriding the defaults
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    root: Path
+    sources: tuple[SourceConfig, ...]
+    profile: ProfileConfig = ProfileConfig()
+    research: tuple[ResearchProject, ...] = ()
+    outputs: OutputsConfig = OutputsConfig()
+    network: NetworkConfig = NetworkConfig(cache_dir=Path("cache"))
+    matching: MatchConfig = MatchConfig()
+    render: RenderConfig = RenderConfig()
+
+    def sources_of(self, kind: str) -> list[SourceConfig]:
+        return [s for s in self.sources if s.kind == kind]
+
+
+def find_config(path: str | Path | None) -> Path:
+    """The config file to use: ``path`` if given, else ``./scholarsync.toml``."""
+    candidate = Path(path) if path else Path.cwd() / CONFIG_NAME
+    if not candidate.is_file():
+        hint = "pass --config PATH" if path is None else "check the path"
+        raise ConfigError(str(candidate), None, f"no config file found ({hint}; "
+                          "`scholarsync init` writes a starter one)")
+    return candidate
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the config file; raises ConfigError."""
+    file = find_config(path).resolve()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(str(file), None, f"invalid TOML: {exc}",
+                          line=int(match.group(1)) if match else None) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(file), None, "the file is not UTF-8 text") from None
+    return _Parser(file).parse(data)
+
+
+class _Parser:
+    """Validates the parsed TOML table by table."""
+
+    def __init__(self, file: Path):
+        self.file = file
+        self.root = file.parent
+
+    def error(self, key: str | None, message: str) -> ConfigError:
+        return ConfigError(str(self.file), key, message)
+
+    # -- helpers ---------------------------------------------------------------
+    def check_keys(self, table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                valid = ", ".join(allowed)
+                raise self.error(f"{where}.{key}" if where else key,
+                                 f"unknown key {key!r}; valid keys here: {valid}")
+
+    def table(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.error(name, f"must be a table ([{name}])")
+        return value
+
+    def string(self, table: dict[str, Any], key: str, where: str, default: str = "") -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(f"{where}.{key}", f"must be a string, got {value!r}")
+        return value
+
+    def strings(self, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{where}.{key}", "must be a string or a list of strings")
+        return tuple(value)
+
+    def number(self, table: dict[str, Any], key: str, where: str, default: float,
+               minimum: float = 0.0) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"{where}.{key}", f"must be a number, got {value!r}")
+        if value < minimum:
+            raise self.error(f"{where}.{key}", f"must be at least {minimum}, got {value}")
+        return float(value)
+
+    def path(self, value: str) -> Path:
+        return (self.root / value).resolve() if not Path(value).is_absolute() else Path(value)
+
+    def optional_path(self, table: dict[str, Any], key: str, where: str) -> Path | None:
+        value = self.string(table, key, where)
+        return self.path(value) if value else None
+
+    # -- tables ----------------------------------------------------------------
+    def parse(self, data: dict[str, Any]) -> Config:
+        top = ("profile", "sources", "research", "outputs", "network", "matching", "render")
+        self.check_keys(data, top, "")
+        sources = self.sources(data.get("sources"))
+        network = self.network(self.table(data, "network"))
+        return Config(
+            path=self.file,
+            root=self.root,
+            sources=sources,
+            profile=self.profile(self.table(data, "profile")),
+            research=self.research(data.get("research", [])),
+            outputs=self.outputs(self.table(data, "outputs")),
+            network=network,
+            matching=self.matching(self.table(data, "matching")),
+            render=self.render(self.table(data, "render")),
+        )
+
+    def profile(self, table: dict[str, Any]) -> ProfileConfig:
+        self.check_keys(table, ("name", "aliases", "page"), "profile")
+        pages = tuple(self.path(p) for p in self.strings(table, "page", "profile"))
+        for page in pages:
+            if not page.is_file():
+                raise self.error("profile.page", f"the page {page} does not exist; "
+                                 "create it or fix the path (relative to the config file)")
+        return ProfileConfig(
+            name=self.string(table, "name", "profile").strip(),
+            aliases=self.strings(table, "aliases", "profile"),
+            pages=pages,
+        )
+
+    def sources(self, value: Any) -> tuple[SourceConfig, ...]:
+        kinds = ", ".join(KINDS)
+        if not value:
+            raise self.error("sources", "at least one [[sources]] table is required "
+                             f"(kind = one of: {kinds})")
+        if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+            raise self.error("sources", "must be an array of tables: write [[sources]]")
+        return tuple(self.source(i, t) for i, t in enumerate(value))
+
+    def source(self, index: int, table: dict[str, Any]) -> SourceConfig:
+        where = f"sources[{index}]"
+        name = table.get("kind")
+        if name is None:
+            raise self.error(f"{where}.kind", f"missing; valid kinds: {', '.join(KINDS)}")
+        if name not in KINDS:
+            raise self.error(f"{where}.kind",
+                             f"unknown kind {name!r}; valid kinds: {', '.join(KINDS)}")
+        spec = KINDS[name]
+        allowed = spec.keys + (("base_url",) if spec.web and "base_url" not in spec.keys else ())
+        self.check_keys(table, allowed, where)
+        for key in spec.required:
+            if key not in table:
+                raise self.error(f"{where}.{key}", f"required for kind {name!r}")
+        options: dict[str, Any] = {}
+        for key in ("paths", "items"):
+            if key in table:
+                values = self.strings(table, key, where)
+                if not values:
+                    raise self.error(f"{where}.{key}", "must list at least one entry")
+                options[key] = values
+        if name == "bibtex":
+            options["paths"] = self.bib_paths(options["paths"], where)
+            options["encoding"] = self.string(table, "encoding", where) or None
+        if name == "scholar":
+            options["user"] = self.scholar_user(self.string(table, "user", where), where)
+            options["hl"] = self.string(table, "hl", where, "en")
+        if "max_age_hours" in table:
+            options["max_age_hours"] = self.number(table, "max_age_hours", where, 24.0)
+        base_url = self.string(table, "base_url", where) or None
+        if base_url and not re.match(r"https?://[^/\s]+", base_url):
+            raise self.error(f"{where}.base_url", f"must be an http(s) URL, got {base_url!r}")
+        return SourceConfig(kind=name, index=index, options=options,
+                            base_url=base_url.rstrip("/") if base_url else None)
+
+    def bib_paths(self, patterns: tuple[str, ...], where: str) -> tuple[str, ...]:
+        """Expand globs (sorted) relative to the config; keep URLs as they are."""
+        resolved: list[str] = []
+        for pattern in patterns:
+            if re.match(r"https?://", pattern):
+                resolved.append(pattern)
+                continue
+            full = str(self.path(pattern))
+            matches = sorted(glob.glob(full, recursive=True)) if glob.has_magic(full) else (
+                [full] if Path(full).exists() else [])
+            files = [m for m in matches if Path(m).is_file()]
+            if not files:
+                raise self.error(f"{where}.paths",
+                                 f"{pattern!r} matches no file (relative to {self.root})")
+            resolved.extend(m for m in files if m not in resolved)
+        return tuple(resolved)
+
+    def scholar_user(self, value: str, where: str) -> str:
+        match = re.search(r"[?&]user=([\w-]{12})", value)
+        user = match.group(1) if match else value.strip()
+        if not re.fullmatch(r"[\w-]{12}", user):
+            raise self.error(f"{where}.user", f"{value!r} is not a Scholar user id "
+                             "(12 characters, as in citations?user=Yno2pxMAAAAJ)")
+        return user
+
+    def research(self, value: Any) -> tuple[ResearchProject, ...]:
+        if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+            raise self.error("research", "must be an array of tables: write [[research]]")
+        projects = []
+        for i, table in enumerate(value):
+            where = f"research[{i}]"
+            self.check_keys(table, ("title", "summary", "publications", "url"), where)
+            title = self.string(table, "title", where).strip()
+            if not title:
+                raise self.error(f"{where}.title", "required: the project's title")
+            projects.append(ResearchProject(
+                title=title,
+                summary=self.string(table, "summary", where).strip(),
+                publications=self.strings(table, "publications", where),
+                url=self.string(table, "url", where).strip(),
+            ))
+        return tuple(projects)
+
+    def outputs(self, table: dict[str, Any]) -> OutputsConfig:
+        self.check_keys(table, ("bibtex", "csl_json", "json"), "outputs")
+        return OutputsConfig(
+            bibtex=self.optional_path(table, "bibtex", "outputs"),
+            csl_json=self.optional_path(table, "csl_json", "outputs"),
+            json=self.optional_path(table, "json", "outputs"),
+        )
+
+    def network(self, table: dict[str, Any]) -> NetworkConfig:
+        keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent")
+        self.check_keys(table, keys, "network")
+        timeout = self.number(table, "timeout", "network", 20.0)
+        if timeout <= 0:
+            raise self.error("network.timeout", "must be more than 0 seconds")
+        return NetworkConfig(
+            cache_dir=self.path(self.string(table, "cache_dir", "network", "cache")),
+            delay=self.number(table, "delay", "network", 1.0),
+            timeout=timeout,
+            max_age_hours=self.number(table, "max_age_hours", "network", 24.0),
+            max_bytes=int(self.number(table, "max_bytes", "network", 5_000_000, 1024)),
+            user_agent=self.string(table, "user_agent", "network"),
+        )
+
+    def matching(self, table: dict[str, Any]) -> MatchConfig:
+        defaults = MatchConfig()
+        keys = tuple(defaults.__dataclass_fields__)
+        self.check_keys(table, keys, "matching")
+        values: dict[str, Any] = {}
+        for key in keys:
+            default = getattr(defaults, key)
+            number = self.number(table, key, "matching", default)
+            values[key] = int(number) if isinstance(default, int) else number
+        return MatchConfig(**values)
+
+    def render(self, table: dict[str, Any]) -> RenderConfig:
+        self.check_keys(table, ("max_authors", "group_by_type", "templates"), "render")
+        group = table.get("group_by_type", False)
+        if not isinstance(group, bool):
+            raise self.error("render.group_by_type", "must be true or false")
+        templates = self.optional_path(table, "templates", "render")
+        if templates is None and (self.root / "templates").is_dir():
+            templates = self.root / "templates"
+        return RenderConfig(
+            max_authors=int(self.number(table, "max_authors", "render", 10, 1)),
+            group_by_type=group,
+            templates=templates,
+        )

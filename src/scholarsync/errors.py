@@ -1,0 +1,65 @@
+"""Typed errors. The CLI turns each into one clear line and an exit status."""
+
+from __future__ import annotations
+
+
+class ScholarsyncError(Exception):
+    """Base class of every expected failure (never shown as a traceback)."""
+
+    exit_status = 1
+
+
+class ConfigError(ScholarsyncError):
+    """The configuration is invalid: names the file, the key and what would be valid."""
+
+    exit_status = 2
+
+    def __init__(self, file: str, key: str | None, message: str, line: int | None = None):
+        self.file = file
+        self.key = key
+        self.line = line
+        where = file if line is None else f"{file}:{line}"
+        head = f"{where}: " + (f"[{key}] " if key else "")
+        super().__init__(head + message)
+
+
+class SourceError(ScholarsyncError):
+    """One source (or one item of it) could not be read; other sources go on."""
+
+    exit_status = 3
+
+    def __init__(self, message: str, url: str | None = None):
+        self.url = url
+        super().__init__(message)
+
+
+class NetworkError(SourceError):
+    """Connection refused, timeout, 5xx after retries, redirect loop, oversized body."""
+
+
+class NotInCacheError(SourceError):
+    """Offline mode and the page was never cached."""
+
+
+class BlockedError(SourceError):
+    """The site refused us (CAPTCHA, /sorry/, 429, WAF, sign-in wall). Never retried."""
+
+
+class DisallowedError(SourceError):
+    """robots.txt forbids the URL; it was not fetched."""
+
+
+class ParseError(SourceError):
+    """A page or file did not have the expected structure."""
+
+
+class SectionError(ScholarsyncError):
+    """Malformed managed-section markers in a page; nothing is written to it."""
+
+    exit_status = 2
+
+
+class HandEditedError(ScholarsyncError):
+    """A managed section was edited by hand since the tool wrote it (use --force)."""
+
+    exit_status = 1

@@ -1,0 +1,1 @@
+"""Config loading: typed values and one clear error per mistake."""
