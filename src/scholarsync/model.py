@@ -267,3 +267,4 @@ class SourceResult:
     status: str = "fresh"  # "fresh" | "cache" | "stale" | "failed"
     detail: str = ""  # e.g. failure reason, "partial list (20 of more)"
     requests: int = 0  # network requests made for this source
+    profile: dict[str, Any] = field(default_factory=dict)  # e.g. Scholar header (name, h-index)
