@@ -110,11 +110,12 @@ def load_config(path: str | Path | None = None) -> Config:
     """Read and validate the config file; raises ConfigError."""
     file = find_config(path).resolve()
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+        text = file.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(str(file), None, f"invalid TOML: {exc}",
-                          line=int(match.group(1)) if match else None) from None
+        line = int(match.group(1)) if match else text.count("\n") + 1
+        raise ConfigError(str(file), None, f"invalid TOML: {exc}", line=line) from None
     except UnicodeDecodeError:
         raise ConfigError(str(file), None, "the file is not UTF-8 text") from None
     return _Parser(file).parse(data)

@@ -268,3 +268,5 @@ class SourceResult:
     detail: str = ""  # e.g. failure reason, "partial list (20 of more)"
     requests: int = 0  # network requests made for this source
     profile: dict[str, Any] = field(default_factory=dict)  # e.g. Scholar header (name, h-index)
+    read_at: str | None = None  # ISO date the data was last obtained from the origin
+    stale_records: int = 0  # records carried over from the last good library

@@ -1,0 +1,252 @@
+"""Commands only: parse arguments, call one function, print, exit with the contract's status.
+
+Examples::
+
+    scholarsync sync                 # fetch (through the cache), merge, render, export
+    scholarsync sync --offline       # the same from the cache alone
+    scholarsync sync --check         # CI: exit 1 when any output would change
+    scholarsync list --json          # merged publications as JSON on stdout
+    scholarsync export -o all.bib    # merged BibTeX
+    scholarsync inspect https://escholarship.org/uc/item/5cz2v6d5
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scholarsync import __version__
+from scholarsync.errors import ScholarsyncError
+
+CONFIG_HELP = "Path of scholarsync.toml (default: ./scholarsync.toml)."
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one line on stderr and the contract's exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScholarsyncError as exc:
+            _err(f"scholarsync: {exc}")
+            sys.exit(exc.exit_status)
+        except KeyboardInterrupt:
+            _err("scholarsync: interrupted")
+            sys.exit(130)
+
+    return wrapper
+
+
+def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                        default=None, help=CONFIG_HELP)(func)
+
+
+def _load(ctx: click.Context, config_path: str | None):
+    from scholarsync.config import load_config
+
+    path = config_path or (ctx.obj or {}).get("config")
+    return load_config(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scholarsync")
+@_config_option
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Keep a researcher's profile page true: BibTeX, eScholarship and Google Scholar,
+    merged, cached, rendered into the page's managed sections and exported."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config_path
+
+
+# -- sync / render --------------------------------------------------------------------------
+
+@cli.command()
+@_config_option
+@click.option("--offline", is_flag=True, help="Use the cache alone; no network access at all.")
+@click.option("--refresh", is_flag=True, help="Revalidate every cached page now.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; print the diff it would make.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change.")
+@click.option("--force", is_flag=True, help="Overwrite managed sections edited by hand.")
+@click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the report.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every warning and more detail.")
+@click.pass_context
+@_guard
+def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bool,
+         dry_run: bool, check: bool, force: bool, as_json: bool, quiet: bool,
+         verbose: bool) -> None:
+    """Fetch every source, merge, render the profile's sections and write the exports."""
+    from scholarsync.lock import RunLock
+    from scholarsync.progress import progress_reporter
+    from scholarsync.report import file_diff, json_report, problem_lines, text_report
+    from scholarsync.sync import RunOptions, exit_status, run_sync
+
+    _logging(verbose)
+    config = _load(ctx, config_path)
+    options = RunOptions(offline=offline, refresh=refresh, dry_run=dry_run, check=check,
+                         force=force)
+    with RunLock(config.network.cache_dir) as lock:
+        if not lock.acquired:
+            _err(f"scholarsync: another sync holds the lock ({lock.path}); nothing done")
+            sys.exit(0)
+        with progress_reporter(enabled=not quiet) as progress:
+            outcome = run_sync(config, options, progress)
+    if not quiet or verbose:
+        for line in problem_lines(outcome, verbose):
+            _err(line)
+    if dry_run:
+        for planned in outcome.changed_files:
+            click.echo(file_diff(planned, config.root), nl=False)
+    if as_json:
+        click.echo(json_report(outcome, config.root), nl=False)
+    else:
+        report = text_report(outcome, config.root, dry_run=dry_run or check, verbose=verbose)
+        click.echo(report, nl=False, err=dry_run)
+    status = exit_status(outcome, check)
+    if check and status == 1 and outcome.changed_files:
+        names = ", ".join(str(f.path.name) for f in outcome.changed_files)
+        _err(f"scholarsync: outputs out of date: {names}")
+    sys.exit(status)
+
+
+@cli.command()
+@_config_option
+@click.option("--force", is_flag=True, help="Overwrite managed sections edited by hand.")
+@click.pass_context
+@_guard
+def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
+    """Re-render the managed sections from the saved library, without fetching."""
+    from scholarsync.sync import exit_status, run_render
+
+    config = _load(ctx, config_path)
+    outcome = run_render(config, force=force)
+    for planned in outcome.files:
+        state = "updated" if planned.path in outcome.written else "unchanged"
+        _err(f"{planned.path}: {state} [{planned.detail}]")
+    for page in outcome.pages_without_markers:
+        _err(f"{page}: no scholarsync markers, left untouched")
+    for message in outcome.edited + outcome.section_errors:
+        _err(f"scholarsync: {message}")
+    sys.exit(exit_status(outcome, check=False))
+
+
+# -- list / export --------------------------------------------------------------------------
+
+def _offline_publications(config):
+    """Publications from .bib files afresh and web sources from the cache (as --offline)."""
+    from scholarsync.sources.base import SourceContext
+    from scholarsync.sync import build
+
+    context = SourceContext(config, offline=True)
+    try:
+        result = build(config, context)
+    finally:
+        context.close()
+    for problem in result.problems:
+        _err(str(problem))
+    return result.publications
+
+
+@cli.command(name="list")
+@_config_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (CONTRACT §6).")
+@click.pass_context
+@_guard
+def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
+    """The merged publications, one line each, with the sources each came from."""
+    pubs = _offline_publications(_load(ctx, config_path))
+    from scholarsync.export import to_json
+
+    if as_json:
+        click.echo(to_json(pubs), nl=False)
+        return
+    for pub in pubs:
+        year = pub.year or "----"
+        click.echo(f"{pub.key}\t{year}\t{pub.title}\t[{', '.join(pub.sources)}]")
+
+
+@cli.command()
+@_config_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (default: standard output).")
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json", "json"]),
+              default="bibtex", show_default=True)
+@click.pass_context
+@_guard
+def export(ctx: click.Context, config_path: str | None, output: str | None, fmt: str) -> None:
+    """The merged library as BibTeX, CSL-JSON or JSON."""
+    pubs = _offline_publications(_load(ctx, config_path))
+    from scholarsync import export as writers
+    from scholarsync.fileio import write_atomic
+
+    writer = {"bibtex": writers.to_bibtex, "csl-json": writers.to_csl_json,
+              "json": writers.to_json}[fmt]
+    text = writer(pubs)
+    if output:
+        write_atomic(Path(output), text.encode("utf-8"))
+        _err(f"wrote {len(pubs)} publications to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+# -- inspect / init -------------------------------------------------------------------------
+
+@cli.command()
+@_config_option
+@click.argument("target")
+@click.option("--offline", is_flag=True, help="Use the cache alone.")
+@click.pass_context
+@_guard
+def inspect(ctx: click.Context, config_path: str | None, target: str, offline: bool) -> None:
+    """Fetch one page or item with the matching source and print its records as JSON."""
+    from scholarsync.inspecting import inspect_target
+
+    records = inspect_target(target, config_path or (ctx.obj or {}).get("config"),
+                             offline=offline)
+    click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option("--github-action", is_flag=True,
+              help="Also write .github/workflows/scholarsync.yml (weekly sync).")
+@click.option("--pull-request", is_flag=True,
+              help="With --github-action: open a pull request instead of committing.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
+              help="Folder to write into (default: the current one).")
+@_guard
+def init(github_action: bool, pull_request: bool, force: bool, directory: str) -> None:
+    """Write a starter scholarsync.toml (asks a few questions on a terminal)."""
+    from scholarsync.starter import write_starter
+
+    for path in write_starter(Path(directory), github_action=github_action,
+                              pull_request=pull_request, force=force,
+                              interactive=sys.stdin.isatty()):
+        _err(f"wrote {path}")
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        for noisy in ("urllib3", "requests_cache", "bibtexparser"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={})

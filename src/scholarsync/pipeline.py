@@ -1,0 +1,97 @@
+"""Reading every source in isolation, with the last good data standing in for failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from scholarsync.config import Config
+from scholarsync.errors import BlockedError, NotInCacheError, SourceError
+from scholarsync.library import Library
+from scholarsync.model import Problem, Publication, Record, SourceResult
+from scholarsync.sources import KINDS
+from scholarsync.sources.base import SourceContext
+
+log = logging.getLogger("scholarsync")
+
+Progress = Callable[[str], None]
+
+
+def _failure(kind: str, exc: Exception) -> SourceResult:
+    if isinstance(exc, BlockedError):
+        reason = f"blocked: {exc}"
+    elif isinstance(exc, NotInCacheError):
+        reason = f"not in the cache: {exc}"
+    else:
+        reason = str(exc)
+    return SourceResult(kind=kind, status="failed", detail=reason,
+                        problems=[Problem("error", reason, source=kind)])
+
+
+def read_source(config: Config, index: int, context: SourceContext) -> SourceResult:
+    """Read one configured source; any failure is contained in the result."""
+    source_config = config.sources[index]
+    kind = source_config.kind
+    http_before = context._http.requests_made if context._http else 0
+    try:
+        source = KINDS[kind].load()(source_config, context)
+        result = source.read()
+    except SourceError as exc:
+        result = _failure(kind, exc)
+    except Exception as exc:  # a bug in one source must not stop the others
+        log.debug("source %s crashed", kind, exc_info=True)
+        result = _failure(kind, RuntimeError(f"internal error ({type(exc).__name__}: {exc})"))
+    http_after = context._http.requests_made if context._http else 0
+    result.requests = max(result.requests, http_after - http_before)
+    return result
+
+
+def _needs_last_good(result: SourceResult) -> bool:
+    """A failed source, a partial listing, or a web source with failed items."""
+    if result.status == "failed" or not result.complete:
+        return True
+    web = KINDS[result.kind].web
+    return web and any(p.level == "error" for p in result.problems)
+
+
+def fill_from_last_good(result: SourceResult, last: Library | None) -> list[Record]:
+    """Add the saved records this source did not deliver now; return the ones added."""
+    if last is None or not _needs_last_good(result):
+        return []
+    fresh = {r.key for r in result.records}
+    carried = [r for r in last.records_of(result.kind) if r.key not in fresh]
+    result.records.extend(carried)
+    result.stale_records = len(carried)
+    state = last.sources.get(result.kind)
+    if result.status == "failed":
+        result.status = "stale" if carried else "failed"
+        if state and state.read:
+            result.read_at = state.read
+        if carried:
+            since = f" since {state.read}" if state and state.read else ""
+            result.detail = f"stale{since}: {result.detail}"
+    return carried
+
+
+def read_all(config: Config, context: SourceContext, last: Library | None,
+             progress: Progress | None = None) -> tuple[list[SourceResult], set[tuple[str, str]]]:
+    """Read every source; returns the results and the (kind, key) of records carried over."""
+    results: list[SourceResult] = []
+    carried_keys: set[tuple[str, str]] = set()
+    for index, source_config in enumerate(config.sources):
+        if progress:
+            progress(f"reading {source_config.label}")
+        result = read_source(config, index, context)
+        carried_keys.update((r.source, r.key) for r in fill_from_last_good(result, last))
+        results.append(result)
+    return results, carried_keys
+
+
+def mark_stale(publications: list[Publication], carried: set[tuple[str, str]],
+               results: list[SourceResult]) -> None:
+    """Mark publications whose data from a source is the last good copy, with its date."""
+    since = {r.kind: r.read_at or "unknown" for r in results}
+    for pub in publications:
+        for record in pub.records:
+            if (record.source, record.key) in carried:
+                pub.stale[record.source] = since.get(record.source, "unknown")

@@ -1,0 +1,217 @@
+"""The pipeline end to end: sources -> merge -> library -> pages -> exports, and its outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scholarsync.config import Config
+from scholarsync.errors import HandEditedError, SectionError
+from scholarsync.fileio import write_atomic
+from scholarsync.library import (
+    Library,
+    LibraryDiff,
+    SourceState,
+    diff_libraries,
+    library_bytes,
+    library_path,
+    load_library,
+)
+from scholarsync.model import Problem, Publication, SourceResult
+from scholarsync.pipeline import Progress, mark_stale, read_all
+from scholarsync.sources.base import SourceContext
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    offline: bool = False
+    refresh: bool = False
+    dry_run: bool = False
+    check: bool = False
+    force: bool = False
+    today: str | None = None  # ISO date; tests pin it
+
+
+@dataclass
+class PlannedFile:
+    """One output file: what it holds now and what the run would write."""
+
+    path: Path
+    role: str  # "page" | "bibtex" | "csl_json" | "json" | "library"
+    old: bytes | None
+    new: bytes
+    detail: str = ""  # e.g. the sections rendered
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+@dataclass
+class BuildResult:
+    """Merged publications of one run, before anything is written."""
+
+    results: list[SourceResult]
+    publications: list[Publication]
+    problems: list[Problem]
+    library: Library
+    last: Library | None
+
+
+@dataclass
+class SyncOutcome:
+    build: BuildResult
+    diff: LibraryDiff
+    files: list[PlannedFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    pages_without_markers: list[Path] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)  # "file: section" refused
+    section_errors: list[str] = field(default_factory=list)  # malformed markers
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def changed_files(self) -> list[PlannedFile]:
+        return [f for f in self.files if f.changed]
+
+    @property
+    def failed_sources(self) -> list[SourceResult]:
+        return [r for r in self.build.results if r.status in ("failed", "stale")]
+
+
+def build(config: Config, context: SourceContext, progress: Progress | None = None,
+          last: Library | None = None, use_last: bool = True) -> BuildResult:
+    """Read every source (the last good data standing in for failures) and merge."""
+    from scholarsync.merge import merge_records
+
+    if use_last and last is None:
+        last = load_library(config.network.cache_dir)
+    results, carried = read_all(config, context, last, progress)
+    records = [r for result in results for r in result.records]
+    if progress:
+        progress(f"merging {len(records)} records")
+    merged = merge_records(records, config.matching)
+    mark_stale(merged.publications, carried, results)
+    problems = [p for r in results for p in r.problems] + list(merged.problems)
+    library = Library(merged.publications, _source_states(results, last))
+    return BuildResult(results, merged.publications, problems, library, last)
+
+
+def _source_states(results: list[SourceResult], last: Library | None) -> dict[str, SourceState]:
+    states: dict[str, SourceState] = {}
+    for result in results:
+        previous = last.sources.get(result.kind) if last else None
+        if result.status == "failed" or result.status == "stale" and result.stale_records:
+            if previous:
+                states[result.kind] = previous
+            continue
+        state = states.setdefault(result.kind, SourceState())
+        state.read = max(filter(None, (state.read, result.read_at)), default=None)
+        state.complete = state.complete and result.complete
+        state.profile.update(result.profile)
+    return states
+
+
+def plan_outputs(config: Config, build_result: BuildResult, force: bool,
+                 outcome: SyncOutcome) -> None:
+    """Render every managed section and every export into ``outcome.files``."""
+    from scholarsync import export
+
+    pubs = build_result.publications
+    _plan_pages(config, pubs, force, outcome)
+    writers = {"bibtex": export.to_bibtex, "csl_json": export.to_csl_json, "json": export.to_json}
+    for role, writer in writers.items():
+        path = getattr(config.outputs, role)
+        if path is not None:
+            outcome.files.append(PlannedFile(path, role, _read(path), writer(pubs).encode()))
+    path = library_path(config.network.cache_dir)
+    outcome.files.append(PlannedFile(path, "library", _read(path),
+                                     library_bytes(build_result.library)))
+
+
+def _plan_pages(config: Config, pubs: list[Publication], force: bool,
+                outcome: SyncOutcome) -> None:
+    from scholarsync.render import Renderer, page_format, resolve_research
+    from scholarsync.sections import plan_page
+
+    if not config.profile.pages:
+        return
+    renderer = Renderer(config)
+    _, research_problems = resolve_research(config, pubs)
+    outcome.problems.extend(research_problems)
+    for page in config.profile.pages:
+        fmt = page_format(page)
+
+        def render(name: str, attrs: dict[str, str], fmt: str = fmt) -> str:
+            return renderer.render(name, fmt, pubs, attrs)
+
+        try:
+            plan = plan_page(page, render, force=force)
+        except HandEditedError as exc:
+            outcome.edited.append(str(exc))
+            continue
+        except SectionError as exc:
+            outcome.section_errors.append(str(exc))
+            continue
+        if not plan.has_markers:
+            outcome.pages_without_markers.append(page)
+            continue
+        outcome.files.append(PlannedFile(page, "page", plan.old_bytes, plan.new_bytes,
+                                         ", ".join(plan.sections)))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def write_outputs(outcome: SyncOutcome) -> None:
+    """Write every changed file atomically; the library last (it is the commit point)."""
+    ordered = sorted(outcome.files, key=lambda f: f.role == "library")
+    for planned in ordered:
+        if planned.changed and write_atomic(planned.path, planned.new):
+            outcome.written.append(planned.path)
+
+
+def run_sync(config: Config, options: RunOptions, progress: Progress | None = None) -> SyncOutcome:
+    """``scholarsync sync``: everything; writes unless dry-run or check."""
+    context = SourceContext(config, offline=options.offline, refresh=options.refresh)
+    if options.today:
+        context.today = options.today
+    try:
+        result = build(config, context, progress)
+    finally:
+        context.close()
+    outcome = SyncOutcome(result, diff_libraries(result.last, result.library))
+    plan_outputs(config, result, options.force, outcome)
+    if not (options.dry_run or options.check):
+        write_outputs(outcome)
+    return outcome
+
+
+def run_render(config: Config, force: bool = False) -> SyncOutcome:
+    """``scholarsync render``: re-render pages from the saved library (no fetching)."""
+    last = load_library(config.network.cache_dir)
+    if last is None:
+        context = SourceContext(config, offline=True)
+        result = build(config, context, use_last=False)
+    else:
+        result = BuildResult([], last.publications, [], last, last)
+    outcome = SyncOutcome(result, LibraryDiff(unchanged=len(result.publications)))
+    _plan_pages(config, result.publications, force, outcome)
+    write_outputs(outcome)
+    return outcome
+
+
+def exit_status(outcome: SyncOutcome, check: bool) -> int:
+    """CONTRACT §3: 1 for check-found-changes or hand edits, 3 partial, 2 marker errors."""
+    if outcome.edited:
+        return 1
+    if check and outcome.changed_files:
+        return 1
+    if outcome.section_errors:
+        return 2
+    if outcome.failed_sources:
+        return 3
+    return 0
