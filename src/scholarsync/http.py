@@ -1,0 +1,457 @@
+"""The one polite, cached HTTP session shared by every web source.
+
+``HttpClient.get(url)`` returns a :class:`Page` or raises a typed error from ``errors.py``:
+
+- fresh copy in the cache (younger than ``max_age_hours``) -> served, no request at all;
+- older -> conditional request (ETag / Last-Modified); 304 keeps the cached body;
+- connection error, timeout or 5xx (after retries) with a cached copy -> that copy, ``stale=True``;
+- offline -> cache only, no socket; missing -> :class:`NotInCacheError`;
+- robots.txt (fetched once per host per day) obeyed -> :class:`DisallowedError`;
+- CAPTCHA, ``/sorry/``, 429, Scholar 403, WAF -> :class:`BlockedError`, never retried or cached,
+  and the host is not asked again in this run; Google sign-in -> :class:`SignInRequiredError`.
+
+Storage is requests-cache's filesystem backend with its JSON serializer (``<cache_dir>/http/``,
+one readable file per canonical URL, ``<host>_<sha256 prefix>.json``, written atomically and only
+when its bytes change). The freshness policy lives here rather than in ``CachedSession``:
+requests-cache's own policy would hand back a cached copy when a refresh fails (hiding a
+block), cannot apply a per-call max age to stored entries, and its ``FileCache`` keeps a binary
+``redirects.sqlite`` beside the JSON files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import email.utils
+import hashlib
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from requests.cookies import RequestsCookieJar
+from requests_cache.backends.filesystem import FileDict
+from requests_cache.models import CachedResponse
+
+from scholarsync import PROJECT_URL, __version__
+from scholarsync.config import NetworkConfig
+from scholarsync.errors import (
+    BlockedError,
+    DisallowedError,
+    NetworkError,
+    NotInCacheError,
+    ParseError,
+)
+from scholarsync.fileio import write_atomic
+from scholarsync.http_blocks import SignInRequiredError, host_of
+from scholarsync.http_robots import RobotsRules, agent_token
+from scholarsync.http_transport import (
+    MirrorAdapter,
+    TransportState,
+    blocked_earlier,
+    origin_of,
+)
+
+__all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError", "SignInRequiredError",
+           "BlockedError", "DisallowedError", "NetworkError", "NotInCacheError", "ParseError"]
+
+log = logging.getLogger("scholarsync.http")
+
+RETRY_STATUSES = (502, 503, 504)
+RETRY_AFTER_CAP = 30.0  # seconds; a longer Retry-After means: give up now
+MAX_REDIRECTS = 10
+ROBOTS_MAX_AGE_HOURS = 24.0
+_TRANSIENT = (requests.ConnectionError, requests.Timeout,
+              requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
+class HttpStatusError(NetworkError):
+    """The origin answered with an error status that is not a block (e.g. 400, 500 uncached)."""
+
+    def __init__(self, message: str, url: str | None = None, status: int = 0):
+        self.status = status
+        super().__init__(message, url=url)
+
+
+class NotFoundError(HttpStatusError):
+    """HTTP 404 or 410: the page does not exist (a per-item error for the source)."""
+
+
+class _Unreachable(NetworkError):
+    """The origin could not be reached (after retries); a cached copy may stand in."""
+
+
+@dataclass
+class Page:
+    url: str  # canonical URL requested
+    final_url: str  # canonical final URL after redirects
+    status: int
+    text: str
+    headers: dict[str, str]  # lower-case names
+    from_cache: bool  # served from the cache without contacting the origin
+    stale: bool  # served from cache because the origin failed (stale-if-error)
+    fetched_at: str | None  # ISO time (UTC) the origin last sent or confirmed (304) this body
+    redirects: list[str] = field(default_factory=list)  # canonical URLs of the redirect chain
+
+
+def default_user_agent() -> str:
+    return f"scholarsync/{__version__} (+{PROJECT_URL})"
+
+
+def canonical_url(url: str) -> str:
+    """``url`` as requests sends it (IDNA host, percent-encoding, ``/`` path); the cache key."""
+    try:
+        prepared = requests.Request("GET", url.strip()).prepare().url or ""
+    except requests.RequestException:
+        prepared = ""
+    if not re.match(r"https?://[^/]+", prepared):
+        raise NetworkError(f"{url!r} is not an http(s) URL", url=url)
+    return prepared
+
+
+def cache_key(url: str) -> str:
+    """File name stem of a canonical URL in the cache: readable host, stable hash."""
+    netloc = re.sub(r"[^a-z0-9.-]+", "_", origin_of(url).split("://", 1)[1])
+    return f"{netloc}_{hashlib.sha256(url.encode('utf-8')).hexdigest()[:20]}"
+
+
+class _JsonFiles(FileDict):
+    """requests-cache's JSON file storage, written atomically and only when bytes change."""
+
+    def __setitem__(self, key: str, value: CachedResponse) -> None:
+        data = self.serialize(value)
+        write_atomic(self._key2path(key), data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class HttpClient:
+    """One polite, cached session for every web source of a run (see the module docstring)."""
+
+    def __init__(self, network: NetworkConfig, *, offline: bool = False, refresh: bool = False,
+                 retries: int = 2, backoff: float = 0.5,
+                 retry_after_cap: float = RETRY_AFTER_CAP):
+        self.network = network
+        self.offline = offline
+        self.refresh = refresh
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_after_cap = retry_after_cap
+        self.user_agent = network.user_agent or default_user_agent()
+        self.cache_dir = Path(network.cache_dir) / "http"
+        self._state = TransportState(default_delay=network.delay, max_bytes=network.max_bytes)
+        self._store: _JsonFiles | None = None
+        self._session: requests.Session | None = None
+        self._robots: dict[str, RobotsRules] = {}
+        self._validated: set[str] = set()  # cache keys confirmed with the origin in this run
+
+    # -- public ------------------------------------------------------------------------------
+    @property
+    def requests_made(self) -> int:
+        """Requests that went to the network (robots.txt, redirects and 304s included)."""
+        return self._state.requests_made
+
+    @property
+    def requests_by_host(self) -> dict[str, int]:
+        return {h: s.requests for h, s in self._state.hosts.items() if s.requests}
+
+    def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
+            max_age_hours: float | None = None) -> Page:
+        """Fetch ``url`` (canonical, real host) politely through the cache; see module doc."""
+        if expect not in ("html", "text", "any"):
+            raise ValueError(f"expect must be 'html', 'text' or 'any', not {expect!r}")
+        canonical = canonical_url(url)
+        if base_url and not self.offline:
+            self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
+        max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
+        return self._get(canonical, expect, max_age, robots=True)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- policy ------------------------------------------------------------------------------
+    def _get(self, url: str, expect: str, max_age: float, robots: bool) -> Page:
+        key = cache_key(url)
+        cached = self._load(key)
+        if self.offline:
+            if cached is None:
+                raise NotInCacheError(f"{url} is not in the cache ({self.cache_dir}); run once "
+                                      "without --offline to fetch it", url=url)
+            return self._page(url, cached, expect, from_cache=True)
+        if cached is not None and self._is_fresh(key, cached, max_age, refreshable=robots):
+            return self._page(url, cached, expect, from_cache=True)
+        blocked = self._state.host(host_of(url)).blocked
+        if blocked:
+            raise blocked_earlier(url, host_of(url), blocked)
+        try:
+            if robots:
+                self._obey_robots(url)
+                if key in self._validated:  # the URL was robots.txt itself, just fetched
+                    return self._page(url, self._load(key) or cached, expect, from_cache=True)
+            self._state.current = url
+            response = self._fetch(url, cached, expect)
+        except _Unreachable as exc:
+            return self._stale(url, cached, expect, exc)
+        finally:
+            self._state.current = ""
+        status = response.status_code
+        if status == 304 and cached is not None:
+            return self._revalidated(url, key, cached, response, expect)
+        if status >= 500:
+            error = _Unreachable(f"{url}: server error HTTP {status}", url=url)
+            return self._stale(url, cached, expect, error, status)
+        if status in (404, 410):
+            raise NotFoundError(f"{url}: not found (HTTP {status})", url=url, status=status)
+        if status != 200:
+            raise HttpStatusError(f"{url}: unexpected HTTP {status} {response.reason or ''}"
+                                  .rstrip(), url=url, status=status)
+        response.encoding = _encoding(response.content, response.headers.get("content-type"))
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        page = self._page(url, response, expect, from_cache=False, fetched=now)
+        self._save(key, response, now)
+        self._validated.add(key)
+        return page
+
+    def _is_fresh(self, key: str, cached: CachedResponse, max_age: float,
+                  refreshable: bool = True) -> bool:
+        """Young enough to serve without asking; ``--refresh`` asks once per run for each page
+        (robots.txt keeps its daily freshness)."""
+        if key in self._validated:
+            return True
+        if self.refresh and refreshable:
+            return False
+        age = dt.datetime.now(dt.UTC) - _aware(cached.created_at)
+        return age < dt.timedelta(hours=max_age)
+
+    def _stale(self, url: str, cached: CachedResponse | None, expect: str,
+               error: NetworkError, status: int = 0) -> Page:
+        if cached is None:
+            if status:
+                raise HttpStatusError(str(error), url=url, status=status)
+            raise NetworkError(str(error), url=url)
+        log.debug("%s; using the cached copy", error)
+        return self._page(url, cached, expect, from_cache=True, stale=True)
+
+    def _revalidated(self, url: str, key: str, cached: CachedResponse,
+                     response: requests.Response, expect: str) -> Page:
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "set-cookie"):
+                cached.headers[name] = value
+        cached.created_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self._write(key, cached)
+        self._validated.add(key)
+        return self._page(url, cached, expect, from_cache=False)
+
+    def _obey_robots(self, url: str) -> None:
+        origin = origin_of(url)
+        rules = self._robots.get(origin)
+        if rules is None:
+            try:
+                rules = self._load_robots(origin)
+            except BlockedError as exc:
+                raise type(exc)(f"{url}: not fetched, {exc}", url=url) from None
+            self._robots[origin] = rules
+            host = self._state.host(host_of(url))
+            host.delay = max(self.network.delay, rules.crawl_delay)
+        if rules.unreachable:
+            raise _Unreachable(f"{url}: not fetched, robots.txt of {origin} could not be read "
+                               f"({rules.unreachable})", url=url)
+        if not rules.allows(url):
+            raise DisallowedError(f"{url}: disallowed by {origin}/robots.txt for "
+                                  f"{rules.agent!r}; not fetched", url=url)
+
+    def _load_robots(self, origin: str) -> RobotsRules:
+        """robots.txt: 4xx allows everything; 5xx or no connection means: fetch nothing from
+        this host in this run (RFC 9309 "unreachable"; cached pages are served stale)."""
+        agent = agent_token(self.user_agent)
+        try:
+            page = self._get(origin + "/robots.txt", "any", ROBOTS_MAX_AGE_HOURS, robots=False)
+        except HttpStatusError as exc:
+            if 400 <= exc.status < 500:
+                return RobotsRules(agent=agent)
+            return RobotsRules(agent=agent, unreachable=f"HTTP {exc.status}")
+        except ParseError as exc:
+            return RobotsRules(agent=agent, unreachable=str(exc))
+        except NetworkError as exc:
+            return RobotsRules(agent=agent, unreachable=str(exc).split(": ", 1)[-1])
+        return RobotsRules.parse(page.text, agent)
+
+    # -- transport ---------------------------------------------------------------------------
+    def _fetch(self, url: str, cached: CachedResponse | None,
+               expect: str = "any") -> requests.Response:
+        """One logical request with retries; conditional when a cached copy has validators."""
+        accept = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" if expect == "html" else "*/*"
+        headers = {"Accept": accept}
+        if cached is not None:
+            if cached.headers.get("etag"):
+                headers["If-None-Match"] = cached.headers["etag"]
+            if cached.headers.get("last-modified"):
+                headers["If-Modified-Since"] = cached.headers["last-modified"]
+        session = self._get_session()
+        attempt = 0
+        while True:
+            try:
+                response = session.get(url, headers=headers, timeout=self.network.timeout)
+            except requests.TooManyRedirects:
+                raise NetworkError(f"{url}: redirect loop (more than {MAX_REDIRECTS} "
+                                   "redirects)", url=url) from None
+            except _TRANSIENT as exc:
+                if attempt >= self.retries:
+                    raise _Unreachable(f"{url}: {_describe(exc, self.network.timeout)} "
+                                       f"(after {attempt + 1} attempts)", url=url) from None
+                wait = self._backoff_delay(attempt)
+            except requests.RequestException as exc:
+                raise NetworkError(f"{url}: {type(exc).__name__}: {exc}", url=url) from None
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                    return response
+                retry_after = _retry_after(response.headers.get("retry-after"))
+                if retry_after is not None and retry_after > self.retry_after_cap:
+                    return response  # the server asks for a longer pause than a run may take
+                wait = retry_after if retry_after is not None else self._backoff_delay(attempt)
+            attempt += 1
+            time.sleep(wait)
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return self.backoff * (2 ** attempt) * random.uniform(0.5, 1.5)
+
+    def _get_session(self) -> requests.Session:
+        if self._session is None:
+            session = requests.Session()
+            adapter = MirrorAdapter(self._state)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = self.user_agent
+            session.max_redirects = MAX_REDIRECTS
+            self._session = session
+        return self._session
+
+    # -- cache -------------------------------------------------------------------------------
+    def _store_files(self) -> _JsonFiles:
+        if self._store is None:
+            self._store = _JsonFiles(self.cache_dir, serializer="json", decode_content=True)
+        return self._store
+
+    def _load(self, key: str) -> CachedResponse | None:
+        if self._store is None and not (self.cache_dir / f"{key}.json").is_file():
+            return None
+        try:
+            return self._store_files().get(key)
+        except Exception:  # a corrupt cache entry is a cache miss
+            log.debug("unreadable cache entry %s", key, exc_info=True)
+            return None
+
+    def _save(self, key: str, response: requests.Response, now: dt.datetime) -> None:
+        cached = CachedResponse.from_response(response)
+        for item in (cached, *cached.history):
+            item.headers.pop("Set-Cookie", None)
+            item.cookies = RequestsCookieJar()
+            item.elapsed = dt.timedelta(0)
+            item.request.headers.pop("Cookie", None)
+            item.request.cookies = RequestsCookieJar()
+            item.created_at = now
+        cached.expires = None
+        self._write(key, cached)
+
+    def _write(self, key: str, cached: CachedResponse) -> None:
+        try:
+            self._store_files()[key] = cached
+        except OSError as exc:  # a read-only cache: the page is still good for this run
+            log.warning("could not write %s to the cache %s: %s", cached.url, self.cache_dir,
+                        exc)
+
+    def _page(self, url: str, response: requests.Response, expect: str, *, from_cache: bool,
+              stale: bool = False, fetched: dt.datetime | None = None) -> Page:
+        text = response.text
+        content_type = response.headers.get("content-type", "")
+        _check_expect(url, expect, content_type, text)
+        if fetched is None:
+            created = getattr(response, "created_at", None)
+            fetched = _aware(created) if created else dt.datetime.now(dt.UTC)
+        return Page(
+            url=url,
+            final_url=response.url or url,
+            status=response.status_code,
+            text=text,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            from_cache=from_cache,
+            stale=stale,
+            fetched_at=fetched.replace(microsecond=0).isoformat(),
+            redirects=[r.url for r in response.history],
+        )
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _check_expect(url: str, expect: str, content_type: str, text: str) -> None:
+    if expect == "any":
+        return
+    if expect == "text" and "\x00" in text[:8192]:
+        shown = content_type or "no content type"
+        raise ParseError(f"{url}: expected text, got binary content ({shown})", url=url)
+    if expect == "html":
+        ctype = content_type.lower()
+        head = text[:4096].lstrip().lower()
+        looks_html = head.startswith(("<!doctype html", "<html")) or bool(
+            re.search(r"<(html|head|body)[\s>]", head))
+        if not ("html" in ctype or looks_html):
+            raise ParseError(f"{url}: expected an HTML page, got "
+                             f"{content_type or 'no content type'}", url=url)
+
+
+def _encoding(content: bytes, content_type: str | None) -> str:
+    """The body's encoding: header charset, then an HTML meta charset, then UTF-8 or cp1252."""
+    candidates = []
+    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type or "", re.I)
+    if match:
+        candidates.append(match.group(1))
+    meta = re.search(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", content[:4096], re.I)
+    if meta:
+        candidates.append(meta.group(1).decode("ascii"))
+    for name in candidates:
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            continue
+    try:
+        content.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds asked by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (_aware(when) - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"timed out after {timeout:g} s"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke while reading the response (truncated body)"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the response body could not be decoded"
+    return "connection failed (refused or unreachable)"

@@ -1,0 +1,189 @@
+"""Short labels derived from publication data: links, venue abbreviations, research labels.
+
+How a research label ("Poster at CogSci'22", "Full paper accepted at CogSci'24") is derived:
+
+* **kind** — the first of these words found in the fields ``keywords``, ``note``,
+  ``howpublished``, ``type``, ``pubstate`` (or ``extra["keywords"]``): "full paper", "short
+  paper", "extended abstract", "poster", "talk"/"oral", "demo", "workshop paper". Else from the
+  data: arXiv-only works are "Preprint", theses "PhD thesis"/"Master's thesis", ``book`` "Book",
+  ``incollection``/``inbook`` "Chapter", ``techreport`` "Report", anything else "Paper".
+* **accepted** — ``pubstate`` (biblatex) of accepted / forthcoming / in press, or the keyword
+  "accepted", adds " accepted".
+* **venue** — a known venue's abbreviation (the table below: "Proceedings of the Annual Meeting
+  of the Cognitive Science Society" -> "CogSci"), else an acronym in parentheses ("... (ISCA
+  '23)" -> "ISCA"), else the venue shortened ("Proceedings of the", ordinals and years dropped).
+* **year** — two digits after an apostrophe ("'22").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scholarsync.escape import safe_url
+from scholarsync.model import Publication
+from scholarsync.normalize import fold
+
+# (words in the folded venue, abbreviation): the first match wins, so specific ones come first.
+KNOWN_VENUES: tuple[tuple[str, str], ...] = (
+    ("cognitive science society", "CogSci"),
+    ("neural information processing systems", "NeurIPS"),
+    ("international conference on machine learning", "ICML"),
+    ("international conference on learning representations", "ICLR"),
+    ("operating systems design and implementation", "OSDI"),
+    ("symposium on operating systems principles", "SOSP"),
+    ("networked systems design and implementation", "NSDI"),
+    ("architectural support for programming languages and operating systems", "ASPLOS"),
+    ("international symposium on computer architecture", "ISCA"),
+    ("international symposium on microarchitecture", "MICRO"),
+    ("high performance computer architecture", "HPCA"),
+    ("machine learning and systems", "MLSys"),
+    ("european conference on computer systems", "EuroSys"),
+    ("usenix annual technical conference", "USENIX ATC"),
+    ("high performance computing, networking, storage and analysis", "SC"),
+    ("north american chapter of the association for computational linguistics", "NAACL"),
+    ("empirical methods in natural language processing", "EMNLP"),
+    ("association for computational linguistics", "ACL"),
+    ("computer vision and pattern recognition", "CVPR"),
+    ("international conference on computer vision", "ICCV"),
+    ("aaai conference on artificial intelligence", "AAAI"),
+    ("knowledge discovery and data mining", "KDD"),
+    ("arxiv", "arXiv"),
+)
+
+KINDS: tuple[tuple[str, str], ...] = (
+    ("full paper", "Full paper"),
+    ("short paper", "Short paper"),
+    ("extended abstract", "Extended abstract"),
+    ("workshop paper", "Workshop paper"),
+    ("poster", "Poster"),
+    ("talk", "Talk"),
+    ("oral", "Talk"),
+    ("demo", "Demo"),
+)
+_KIND_FIELDS = ("keywords", "note", "howpublished", "type", "pubstate")
+_ACCEPTED = re.compile(r"\b(accepted|forthcoming|in ?press)\b")
+_TYPE_KINDS = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis", "book": "Book",
+               "incollection": "Chapter", "inbook": "Chapter", "techreport": "Report"}
+
+# Link keys in display order, with their labels; unknown keys follow, sorted.
+LINK_LABELS: dict[str, str] = {
+    "pdf": "PDF", "escholarship": "eScholarship", "arxiv": "arXiv", "doi": "DOI",
+    "url": "Web", "html": "HTML", "scholar": "Scholar", "code": "Code", "slides": "Slides",
+    "poster": "Poster", "video": "Video",
+}
+BEST_URL_ORDER = ("pdf", "escholarship", "doi", "arxiv", "url", "scholar")
+
+
+def _id_links(ids: dict[str, str]) -> dict[str, str]:
+    """Links implied by identifiers."""
+    links: dict[str, str] = {}
+    if ids.get("doi"):
+        links["doi"] = f"https://doi.org/{ids['doi']}"
+    if ids.get("arxiv"):
+        links["arxiv"] = f"https://arxiv.org/abs/{ids['arxiv']}"
+    if ids.get("escholarship"):
+        links["escholarship"] = f"https://escholarship.org/uc/item/{ids['escholarship']}"
+    if ids.get("scholar"):
+        links["scholar"] = ("https://scholar.google.com/citations?view_op=view_citation"
+                            f"&citation_for_view={ids['scholar']}")
+    return links
+
+
+def publication_links(pub: Publication) -> dict[str, str]:
+    """Every safe link of a publication (its ``links``, then ones implied by ``ids``), ordered,
+    one per URL. Unsafe URLs (``javascript:`` and anything not http/https/mailto) are gone."""
+    merged = {**_id_links(pub.ids), **pub.links}
+    order = [k for k in LINK_LABELS if k in merged] + sorted(k for k in merged
+                                                              if k not in LINK_LABELS)
+    result: dict[str, str] = {}
+    seen: set[str] = set()
+    for key in order:
+        url = safe_url(merged[key])
+        if url and url not in seen:
+            seen.add(url)
+            result[key] = url
+    return result
+
+
+def link_label(key: str) -> str:
+    return LINK_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def best_url(links: dict[str, str]) -> str:
+    """The link a short mention points to: pdf > escholarship > doi > arxiv > url > scholar."""
+    for key in BEST_URL_ORDER:
+        if links.get(key):
+            return links[key]
+    return next(iter(links.values()), "")
+
+
+def _words(pub: Publication) -> str:
+    values: list[Any] = [pub.fields.get(name, "") for name in _KIND_FIELDS]
+    keywords = pub.extra.get("keywords")
+    values.extend(keywords if isinstance(keywords, list | tuple) else [keywords or ""])
+    return fold(" ; ".join(str(v) for v in values))
+
+
+def is_preprint(pub: Publication) -> bool:
+    """An arXiv work with no other venue."""
+    venue = fold(pub.venue)
+    return bool(pub.ids.get("arxiv")) and (not venue or venue.startswith("arxiv")) and (
+        pub.type in ("misc", "article", "unpublished", "online", "preprint"))
+
+
+def kind_label(pub: Publication) -> str:
+    """"Poster", "Full paper", "Preprint", "Paper" … (see the module doc)."""
+    words = _words(pub)
+    for needle, label in KINDS:
+        if re.search(rf"\b{needle}\b", words):
+            return label
+    if is_preprint(pub):
+        return "Preprint"
+    return _TYPE_KINDS.get(pub.type, "Paper")
+
+
+def is_accepted(pub: Publication) -> bool:
+    return bool(_ACCEPTED.search(_words(pub)))
+
+
+_PARENS = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&+-]*?)(?:[\s'’-]*\d{2,4})?\s*\)")
+_DROP = re.compile(r"^(?:in\s+|proceedings\s+of\s+(?:the\s+)?|proc\.\s+(?:of\s+)?(?:the\s+)?)+|"
+                   r"\b\d+(?:st|nd|rd|th)\b\s*|\b(?:19|20)\d\d\b|\s*,?\s*vol(?:ume|\.)?\s*\d+",
+                   re.IGNORECASE)
+
+
+def venue_label(venue: str, limit: int = 40) -> str:
+    """A short name for a venue: a known abbreviation, an acronym in parentheses, or the venue
+    without "Proceedings of the", ordinals and years, cut at ``limit`` characters."""
+    venue = venue.strip()
+    if not venue:
+        return ""
+    folded = fold(venue)
+    for words, abbreviation in KNOWN_VENUES:
+        if words in folded:
+            return abbreviation
+    for match in _PARENS.finditer(venue):
+        word = match.group(1)
+        if sum(c.isupper() for c in word) >= 2:
+            return word
+    short = re.sub(r"\s+", " ", _DROP.sub(" ", venue)).strip(" ,.;:-") or venue
+    if len(short) > limit:
+        cut = short[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:-")
+        short = cut + "…"
+    return short
+
+
+def research_label(pub: Publication) -> str:
+    """"Poster at CogSci'22", "Full paper accepted at CogSci'24", "Preprint on arXiv'23"."""
+    kind = kind_label(pub)
+    if is_accepted(pub):
+        kind += " accepted"
+    year = f"'{pub.year % 100:02d}" if pub.year is not None else ""
+    if kind == "Preprint" or kind.startswith("Preprint "):
+        return f"{kind} on arXiv{year}"
+    venue = venue_label(pub.venue)
+    if venue:
+        preposition = "in" if pub.type == "article" else "at"
+        return f"{kind} {preposition} {venue}{year}"
+    return f"{kind} ({pub.year})" if pub.year is not None else kind

@@ -1,0 +1,325 @@
+"""Combine matched records into Publications: field precedence, provenance, keys.
+
+Precedence inside one publication: the ``.bib`` records first, in the order they were read
+(the file read first wins a conflict), then eScholarship, then Scholar (web records in an
+order derived from their content, so their input order never matters). Lower records fill gaps
+and add identifiers, links and citation counts; a value that disagrees with the kept one is
+remembered as a :class:`Conflict` and reported once per field. Truncated values (Scholar's
+"A Gupta, S Varma, ..." or "Proceedings of the …") never win over fuller ones.
+
+Keys: a publication keeps the key of its first ``.bib`` record; its other keys become aliases.
+A key reused by a different work is replaced (by a free alias, else ``key-b``, ``key-c``…), and
+works without any ``.bib`` record get a generated ``<family><year><word>`` key.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from scholarsync.config import MatchConfig
+from scholarsync.match import group_records
+from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Record
+from scholarsync.normalize import fold, normalize_doi
+
+_RANK = {kind: i for i, kind in enumerate(SOURCE_ORDER)}
+_VENUE_FIELDS = ("journal", "booktitle")
+_NAME_FIELDS = ("author", "editor")
+_LOOSE = re.compile(r"[\W_]+")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+#: Bookkeeping fields: the first value is kept, other values are no conflict.
+QUIET_FIELDS = frozenset({
+    "bibsource", "biburl", "timestamp", "owner", "file", "date-added", "date-modified",
+    "__markedentry", "groups", "urldate", "keywords", "abstract", "annote", "mendeley-tags",
+    "mendeley-groups", "copyright", "language", "langid", "x-color", "added-at", "interhash",
+    "intrahash", "creationdate", "modificationdate"})
+_KEY_STOP = frozenset({"a", "an", "and", "on", "of", "the", "to", "in", "for", "with", "from",
+                       "at", "by", "is", "are"})
+
+
+@dataclass
+class MergeResult:
+    publications: list[Publication] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def merge_records(records: list[Record], cfg: MatchConfig) -> MergeResult:
+    """Match ``records`` into works and merge each into one Publication, sorted by year
+    (newest first) then key."""
+    with _paused_gc():
+        return _merge(records, cfg)
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Merging allocates many small acyclic objects next to the (large) set of records; the
+    cyclic collector would rescan the records again and again (40% of the time on a 20k-entry
+    file) and has nothing to free. Paused here, restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _merge(records: list[Record], cfg: MatchConfig) -> MergeResult:
+    position = {id(r): i for i, r in enumerate(records)}
+    pubs = [_merge_cluster(_precedence(c, position)) for c in group_records(records, cfg)]
+    problems = _assign_keys(pubs, position)
+    pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
+    for pub in pubs:
+        problems.extend(_conflict_problem(pub, c) for c in pub.conflicts)
+    return MergeResult(pubs, problems)
+
+
+def _precedence(cluster: list[Record], position: dict[int, int]) -> list[Record]:
+    def rank(record: Record) -> tuple:
+        kind_rank = _RANK.get(record.source, len(_RANK))
+        if record.source == "bibtex":
+            return (kind_rank, position[id(record)])
+        return (kind_rank, record.source, record.origin.location, record.origin.line or 0,
+                record.key)
+    return sorted(cluster, key=rank)
+
+
+# -- one cluster -----------------------------------------------------------------------------
+
+def _merge_cluster(records: list[Record]) -> Publication:
+    first = records[0]
+    if len(records) == 1:
+        return _single(first)
+    pub = Publication(key=first.key if first.source == "bibtex" else "", type=first.type)
+    pub.records = list(records)
+    pub.title = next((r.title for r in records if r.title), "")
+    full = [r for r in records if r.authors and not r.authors_truncated]
+    with_authors = full or [r for r in records if r.authors]
+    if with_authors:
+        pub.authors = list(with_authors[0].authors)
+        pub.authors_truncated = with_authors[0].authors_truncated
+    venues = [r for r in records if r.venue and not r.venue_truncated] or [
+        r for r in records if r.venue]
+    if venues:
+        pub.venue, pub.venue_truncated = venues[0].venue, venues[0].venue_truncated
+    pub.year = next((r.year for r in records if r.year is not None), None)
+    winners: dict[str, Record] = {}
+    for record in records:
+        _merge_fields(pub, record, winners)
+        for name, value in record.ids.items():
+            if value:
+                pub.ids.setdefault(name, value)
+        for name, value in record.links.items():
+            if value:
+                pub.links.setdefault(name, value)
+        for name, value in record.extra.items():
+            pub.extra.setdefault(name, value)
+        if record.citations is not None:
+            best = (pub.citations.get(record.source, -1), pub.citations_read.get(record.source))
+            if (record.citations, record.citations_read or "") > (best[0], best[1] or ""):
+                pub.citations[record.source] = record.citations
+                if record.citations_read:
+                    pub.citations_read[record.source] = record.citations_read
+    kinds = {r.source for r in records}
+    pub.sources = [k for k in SOURCE_ORDER if k in kinds] + sorted(kinds - set(SOURCE_ORDER))
+    return pub
+
+
+def _single(record: Record) -> Publication:
+    """The common case, kept fast: a work only one record describes."""
+    origin = str(record.origin)
+    fields = {n: v for n, v in record.fields.items() if n != "ids" and v.strip()}
+    pub = Publication(
+        key=record.key if record.source == "bibtex" else "", type=record.type, fields=fields,
+        field_sources=dict.fromkeys(fields, origin), title=record.title,
+        authors=list(record.authors), authors_truncated=record.authors_truncated,
+        year=record.year, venue=record.venue, venue_truncated=record.venue_truncated,
+        ids={n: v for n, v in record.ids.items() if v},
+        links={n: v for n, v in record.links.items() if v}, extra=dict(record.extra),
+        sources=[record.source], records=[record])
+    if record.citations is not None:
+        pub.citations[record.source] = record.citations
+        if record.citations_read:
+            pub.citations_read[record.source] = record.citations_read
+    return pub
+
+
+def _merge_fields(pub: Publication, record: Record, winners: dict[str, Record]) -> None:
+    """Fill ``pub.fields`` from ``record``; remember the first disagreement per field."""
+    for name, value in record.fields.items():
+        if name == "ids" or not value.strip():
+            continue
+        kept = pub.fields.get(name)
+        if kept is not None and (kept == value or name in QUIET_FIELDS):
+            continue
+        if kept is None:
+            if (name in _VENUE_FIELDS and record.source != "bibtex"
+                    and any(v in pub.fields for v in _VENUE_FIELDS)):
+                continue  # the venue is known; another source's name for it is no gap
+            pub.fields[name] = value
+            pub.field_sources[name] = str(record.origin)
+            winners[name] = record
+            continue
+        if _same(name, kept, value, record) or _same(name, value, kept, winners[name]):
+            continue  # equal, or one is a truncated form of the other
+        if not any(c.field == name for c in pub.conflicts):
+            pub.conflicts.append(Conflict(name, kept, pub.field_sources[name], value,
+                                          str(record.origin)))
+
+
+def _loose(value: str) -> str:
+    return _LOOSE.sub("", fold(value))
+
+
+def _families(value: str) -> list[str]:
+    names = []
+    for part in _AND.split(value.strip()):
+        part = part.strip()
+        if not part or part.casefold() == "others":
+            continue
+        family = part.split(",", 1)[0] if "," in part else part.rsplit(" ", 1)[-1]
+        names.append(_loose(family))
+    return names
+
+
+def _same(name: str, kept: str, value: str, record: Record) -> bool:
+    """Whether ``value`` (from ``record``) says the same as ``kept``, loosely: braces, case,
+    punctuation and white space aside; a truncated ``value`` only needs to be a prefix."""
+    if name in _NAME_FIELDS:
+        a, b = _families(kept), _families(value)
+        truncated = (name == "author" and record.authors_truncated) or value.rstrip().endswith(
+            "others")
+        return a[:len(b)] == b if truncated else a == b
+    if name == "doi":
+        return normalize_doi(kept) == normalize_doi(value)
+    a, b = _loose(kept), _loose(value)
+    if name in _VENUE_FIELDS and record.venue_truncated:
+        return a.startswith(b.rstrip("…"))
+    return a == b
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+def _assign_keys(pubs: list[Publication], position: dict[int, int]) -> list[Problem]:
+    """Give every publication a unique key; report keys reused by different works."""
+    problems: list[Problem] = []
+    taken: dict[str, Publication] = {}
+    bib_pubs = sorted((p for p in pubs if p.key), key=lambda p: position[id(p.records[0])])
+    reserved = {r.key for p in bib_pubs for r in p.records if r.source == "bibtex"}
+    for pub in bib_pubs:
+        mine: list[str] = []
+        clashes: list[tuple[str, Record]] = []
+        for key, record in _bib_keys(pub):
+            if key in mine:
+                continue
+            if key in taken:
+                clashes.append((key, record))
+                continue
+            mine.append(key)
+            taken[key] = pub
+        if pub.key not in mine:
+            pub.key = _free_key(pub.key, mine, taken, reserved)
+            taken[pub.key] = pub
+        pub.aliases = [k for k in mine if k != pub.key]
+        for key, record in clashes:
+            where = record.origin
+            if key == record.key and record is pub.records[0]:
+                text = (f"key {key} at {where} is reused for a different work; "
+                        f"exported as {pub.key}")
+            else:
+                text = (f"key {key} at {where} names a different work than {taken[key].key}; "
+                        f"it is not kept as an alias of {pub.key}")
+            problems.append(Problem("warning", text, where.location, where.line, "bibtex"))
+    _generate_keys([p for p in pubs if not p.key], taken)
+    return problems
+
+
+def _bib_keys(pub: Publication) -> list[tuple[str, Record]]:
+    """Every citation key the publication's .bib records use, with biblatex ``ids``."""
+    keys: list[tuple[str, Record]] = []
+    for record in pub.records:
+        if record.source != "bibtex":
+            continue
+        keys.append((record.key, record))
+        keys.extend((a.strip(), record) for a in record.fields.get("ids", "").split(",")
+                    if a.strip())
+    return keys
+
+
+def _free_key(key: str, mine: list[str], taken: dict[str, Publication],
+              reserved: set[str]) -> str:
+    """A key for a publication whose own key belongs to another work: its first free alias,
+    else ``key-b``, ``key-c``…"""
+    if mine:
+        return mine[0]
+    for suffix in "bcdefghijklmnopqrstuvwxyz":
+        candidate = f"{key}-{suffix}"
+        if candidate not in taken and candidate not in reserved:
+            return candidate
+    n = 2
+    while f"{key}-{n}" in taken or f"{key}-{n}" in reserved:
+        n += 1
+    return f"{key}-{n}"
+
+
+def _ascii(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text).encode("ascii", "ignore").decode())
+
+
+def base_key(pub: Publication) -> str:
+    """``<first author family><year><first significant title word>``, ASCII, lower-case."""
+    person = next((p for p in pub.authors if not p.is_others), None)
+    family = _ascii(person.family or person.literal) if person else ""
+    words = [_ascii(w) for w in fold(pub.title).split()]
+    word = next((w for w in words if w and w not in _KEY_STOP), "")
+    return (family or "anon") + (str(pub.year) if pub.year else "") + (word or "untitled")
+
+
+def _generate_keys(pubs: list[Publication], taken: dict[str, Publication]) -> None:
+    """Stable keys for works without a .bib record; collisions get a, b, … by content."""
+    groups: dict[str, list[Publication]] = defaultdict(list)
+    for pub in pubs:
+        groups[base_key(pub)].append(pub)
+    for base in sorted(groups):
+        members = sorted(groups[base], key=_content_order)
+        if len(members) == 1 and base not in taken:
+            members[0].key = base
+            taken[base] = members[0]
+            continue
+        suffixes = (s for n in range(1, 4) for s in _letters(n))
+        for pub in members:
+            key = next(f"{base}{s}" for s in suffixes if f"{base}{s}" not in taken)
+            pub.key = key
+            taken[key] = pub
+
+
+def _letters(n: int) -> list[str]:
+    import itertools
+    import string
+
+    return ["".join(t) for t in itertools.product(string.ascii_lowercase, repeat=n)]
+
+
+def _content_order(pub: Publication) -> tuple:
+    ids = tuple(sorted(pub.ids.items()))
+    origins = tuple(sorted(str(r.origin) for r in pub.records))
+    return (fold(pub.title), pub.year or 0, ids, origins)
+
+
+def _short(value: str, limit: int = 60) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def _conflict_problem(pub: Publication, conflict: Conflict) -> Problem:
+    lost = next((r.origin for r in pub.records if str(r.origin) == conflict.lost_from), None)
+    return Problem(
+        "warning",
+        f"{pub.key}: {conflict.field} differs: kept {_short(conflict.kept)!r} from "
+        f"{conflict.kept_from}, not {_short(conflict.lost)!r} from {conflict.lost_from}",
+        lost.location if lost else None, lost.line if lost else None,
+        lost.source if lost else None)

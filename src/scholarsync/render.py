@@ -1,0 +1,171 @@
+"""Render managed sections through Jinja2 templates (Markdown or HTML).
+
+Templates are looked up as ``<section>.<fmt>.j2`` first in the user's ``[render] templates``
+folder (by default ``templates/`` beside the config), then in the ones shipped with the package,
+so a user overrides one file at a time. ``StrictUndefined``, ``trim_blocks`` and
+``lstrip_blocks`` are on. In ``.html.j2`` templates every value is HTML-escaped (autoescape);
+in ``.md.j2`` templates every value is Markdown-escaped (``finalize``). Filters that build markup
+(``authors``, ``link``, ``links``, ``sentence``, ``url``) return text that is not escaped again;
+in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every URL passes
+``safe_url``: only http, https and mailto links are ever written.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import pass_eval_context
+from markupsafe import Markup, escape
+
+from scholarsync.config import Config
+from scholarsync.errors import SectionError
+from scholarsync.escape import Md, md_escape, md_url, safe_url
+from scholarsync.labels import link_label
+from scholarsync.model import Publication
+from scholarsync.research import find_publication, resolve_research
+from scholarsync.views import Entry, Group, ProjectView, make_entry, make_groups, select
+
+__all__ = ["Renderer", "page_format", "find_publication", "resolve_research", "PACKAGE_TEMPLATES"]
+
+PACKAGE_TEMPLATES = Path(str(files("scholarsync") / "templates"))
+FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+def page_format(path: Path | str) -> str:
+    """``md`` or ``html`` from a page's suffix (anything else is treated as Markdown)."""
+    return FORMATS.get(Path(path).suffix.lower(), "md")
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and name.lower().endswith((".html.j2", ".htm.j2", ".xml.j2", ".html"))
+
+
+@pass_eval_context
+def _finalize(ctx: Any, value: Any) -> Any:
+    return value if ctx.autoescape else md_escape(value)
+
+
+def _is_html(ctx: Any) -> bool:
+    return bool(ctx.autoescape)
+
+
+@pass_eval_context
+def _link(ctx: Any, text: Any, url: Any) -> str:
+    if _is_html(ctx):
+        target = safe_url(url)
+        return Markup('<a href="{}">{}</a>').format(target, text) if target else escape(text)
+    target = md_url(url)
+    label = md_escape(text)
+    return Md(f"[{label}]({target})") if target else label
+
+
+@pass_eval_context
+def _links(ctx: Any, entry: Entry, sep: str = " · ") -> str:
+    parts = [_link(ctx, link_label(key), url) for key, url in entry.links.items()]
+    if _is_html(ctx):
+        return Markup(escape(sep)).join(parts)
+    return Md(sep.join(parts))
+
+
+@pass_eval_context
+def _authors(ctx: Any, entry: Entry) -> str:
+    html = _is_html(ctx)
+    parts: list[str] = []
+    for item in entry.authors:
+        if item.gap:
+            parts.append("…")
+        elif item.etal:
+            parts.append("et al.")
+        elif html:
+            name = escape(item.name)
+            parts.append(Markup("<strong>{}</strong>").format(name) if item.owner else name)
+        else:
+            name = md_escape(item.name)
+            parts.append(f"**{name}**" if item.owner else name)
+    return Markup(", ").join(parts) if html else Md(", ".join(parts))
+
+
+@pass_eval_context
+def _sentence(ctx: Any, text: Any) -> str:
+    """The text, escaped (unless already markup), ending in a full stop unless it already
+    ends a sentence ("et al." included)."""
+    body: str = escape(text) if _is_html(ctx) else md_escape(text)
+    plain = str(body).strip()
+    if not plain or plain.endswith((".", "?", "!", ".</strong>", ".**")):
+        return body
+    return body + "." if _is_html(ctx) else Md(body + ".")
+
+
+@pass_eval_context
+def _url(ctx: Any, value: Any) -> str:
+    return safe_url(value) if _is_html(ctx) else md_url(value)
+
+
+class Renderer:
+    """One Jinja2 environment for a config; ``render`` gives a section's body."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        user = config.render.templates
+        self.search_path = [p for p in (user, PACKAGE_TEMPLATES) if p is not None]
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in self.search_path])
+        self.env = jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True,
+            lstrip_blocks=True, keep_trailing_newline=True, autoescape=_autoescape,
+            finalize=_finalize)
+        self.env.filters.update(authors=_authors, link=_link, links=_links, sentence=_sentence,
+                                url=_url, safe_url=safe_url, md=md_escape)
+
+    def context(self, fmt: str, publications: list[Publication],
+                attrs: dict[str, str]) -> dict[str, Any]:
+        """What a template sees (documented in the default templates)."""
+        config = self.config
+        chosen, options = select(publications, attrs, config)
+        entries = [make_entry(p, config.profile, options.max_authors) for p in chosen]
+        groups: list[Group] = make_groups(entries, options.by_year, options.by_type)
+        projects = [ProjectView.build(r, config.profile, options.max_authors)
+                    for r in resolve_research(config, publications)[0]]
+        level = options.heading
+        return {
+            "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
+            "projects": projects, "owner": config.profile.name, "level": level,
+            "heading": Md("#" * level), "by_type": options.by_type,
+        }
+
+    def render(self, name: str, fmt: str, publications: list[Publication],
+               attrs: dict[str, str] | None = None) -> str:
+        """The body of section ``name`` for a page in ``fmt`` ("md" | "html"); ends in one
+        newline (or is empty). Raises SectionError for a missing or failing template."""
+        if fmt not in ("md", "html"):
+            raise SectionError(f"unknown page format {fmt!r} (md or html)")
+        template_name = f"{name}.{fmt}.j2"
+        try:
+            template = self.env.get_template(template_name)
+        except jinja2.TemplateNotFound:
+            where = ", ".join(str(p) for p in self.search_path)
+            raise SectionError(f"no template {template_name!r} (looked in {where}); add it "
+                               "to your templates folder or rename the section") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise SectionError(f"template {exc.filename or template_name}:{exc.lineno}: "
+                               f"{exc.message}") from None
+        context = self.context(fmt, publications, attrs or {})
+        try:
+            text = template.render(context)
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            raise SectionError(f"template {template.filename}: {exc}") from None
+        return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, no run of blank lines, no edge blank lines; one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n" if out else ""

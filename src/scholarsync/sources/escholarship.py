@@ -1,0 +1,322 @@
+"""eScholarship item pages: ``citation_*`` meta tags plus jschol's embedded page data.
+
+Config (``[[sources]] kind = "escholarship"``)::
+
+    items = ["https://escholarship.org/uc/item/91z2p9h1", "5cz2v6d5",
+             "https://escholarship.org/content/qt5cz2v6d5/qt5cz2v6d5.pdf"]
+
+Every input is mapped to the 8-character item id and fetched as
+``https://escholarship.org/uc/item/<id>``. Two data sets on the page are read, each optional:
+
+* the meta tags (``citation_*`` by ``name`` or ``property``, then ``dc.*`` and ``og:*``), and
+* the JSON assigned to ``window.jscholApp_initialPageData`` inside a ``<script>`` element (the
+  full author list, unit, DOI, abstract, status). Page data wins where both have a value.
+
+Item states (from jschol's ItemPage / TabMainComp): ``status`` "withdrawn" (the page then has a
+``robots noindex`` tag and no citation tags) is a per-item error; ``status`` "embargoed" (with
+``attrs.embargo_date``; the HTML shows ``o-itemunavailable__embargoed``) keeps the public
+metadata, drops the PDF link and is reported as a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from scholarsync.errors import BlockedError, ParseError, SourceError
+from scholarsync.model import Origin, Person, Problem, Record, SourceResult
+from scholarsync.normalize import (
+    latex_escape,
+    normalize_doi,
+    parse_display_name,
+    parse_year,
+    person_to_bibtex,
+)
+from scholarsync.sources.base import Source
+from scholarsync.sources.meta import (
+    MetaTags,
+    clean_text,
+    freshness,
+    html_to_text,
+    parse_html,
+    read_meta,
+)
+
+KIND = "escholarship"
+SITE = "https://escholarship.org"
+_ID = r"[0-9a-z]{8}"
+_BARE = re.compile(rf"(?:qt)?({_ID})", re.IGNORECASE)
+_ITEM = re.compile(rf"^(?:https?://)?(?:www\.)?escholarship\.org/uc/item/(?:qt)?({_ID})"
+                   r"(?:[/?#].*)?$", re.IGNORECASE)
+_PDF = re.compile(rf"^(?:https?://)?(?:www\.)?escholarship\.org/content/qt({_ID})/qt\1"
+                  r"(?:_noSplash_[0-9a-f]{32})?\.pdf(?:[?#].*)?$", re.IGNORECASE)
+_ARK = re.compile(rf"^(?:https?://n2t\.net/)?ark:/?13030/qt({_ID})$", re.IGNORECASE)
+_ASSIGN = re.compile(r"window\.jscholApp_initialPageData\s*=\s*")
+
+
+class ItemUnavailableError(SourceError):
+    """The item exists but has no usable metadata (withdrawn)."""
+
+
+def item_id(value: str) -> str | None:
+    """The canonical 8-character id of an item URL, PDF URL, ark, ``qt`` id or bare id."""
+    text = value.strip()
+    for pattern in (_ITEM, _PDF, _ARK):
+        match = pattern.match(text)
+        if match:
+            return match.group(1).lower()
+    match = _BARE.fullmatch(text)
+    return match.group(1).lower() if match else None
+
+
+def item_url(ident: str) -> str:
+    """The canonical item page URL."""
+    return f"{SITE}/uc/item/{ident}"
+
+
+def page_data(soup: BeautifulSoup) -> dict[str, Any] | None:
+    """The object assigned to ``window.jscholApp_initialPageData`` in a ``<script>``."""
+    decoder = json.JSONDecoder()
+    for script in soup.find_all("script"):
+        text = script.string or script.get_text()
+        match = _ASSIGN.search(text)
+        if not match:
+            continue
+        try:
+            data, _ = decoder.raw_decode(text, match.end())
+        except ValueError:
+            continue  # cut or malformed: fall back to the meta tags
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _dig(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(value: Any) -> str:
+    return clean_text(str(value)) if isinstance(value, (str, int, float)) else ""
+
+
+def _absolute(url: str) -> str:
+    return url if re.match(r"https?://", url) else SITE + "/" + url.lstrip("/")
+
+
+def _authors(data: dict[str, Any] | None, meta: MetaTags) -> list[Person]:
+    people: list[Person] = []
+    for author in (_dig(data, "authors") or []) if data else []:
+        if not isinstance(author, dict):
+            continue
+        family, given = _text(author.get("lname")), _text(author.get("fname"))
+        if family:
+            people.append(Person(given=given, family=family))
+        elif _text(author.get("name")):
+            people.append(parse_display_name(html_to_text(author["name"])))
+    if not people:
+        names = meta.all("citation_author") or meta.all("dc.creator")
+        people = [parse_display_name(n) for n in names]
+    return [p for p in people if p != Person()]
+
+
+def _first(*values: Any) -> str:
+    for value in values:
+        text = _text(value)
+        if text:
+            return text
+    return ""
+
+
+def _keywords(data: dict[str, Any] | None, meta: MetaTags) -> list[str]:
+    found = _dig(data, "attrs", "keywords")
+    if isinstance(found, list):
+        words = [html_to_text(str(k)) for k in found]
+    else:
+        raw = meta.first("citation_keywords", "keywords", "dc.subject") or ""
+        words = [clean_text(k) for k in re.split(r"[;,]", raw)]
+    return [w for w in dict.fromkeys(words) if w]
+
+
+def _embargo(soup: BeautifulSoup, data: dict[str, Any] | None) -> str | None:
+    """The embargo date ("" when unknown) of an embargoed item, else None."""
+    if data is not None:
+        if str(data.get("status", "")).lower() == "embargoed":
+            return _text(_dig(data, "attrs", "embargo_date"))
+        return None
+    return "" if soup.select_one(".o-itemunavailable__embargoed") else None
+
+
+def parse_item_page(html: str, url: str, ident: str | None = None) -> Record:
+    """One item page to a Record. ``url`` is the canonical URL it was read from.
+
+    Raises ItemUnavailableError for a withdrawn item and ParseError for a page without a
+    title. An embargoed item keeps its metadata; ``extra["embargoed_until"]`` says so.
+    """
+    soup = parse_html(html)
+    meta = read_meta(soup)
+    data = page_data(soup)
+    ident = ident or item_id(url) or _text(_dig(data, "id")) or None
+    status = str((data or {}).get("status", "")).lower()
+    if "withdrawn" in status or ("noindex" in meta.robots and not meta.has_prefix("citation_")):
+        raise ItemUnavailableError(f"eScholarship item {ident or url} has been withdrawn "
+                                   "(no metadata published)", url=url)
+    title = html_to_text(_first(_dig(data, "title"), _dig(data, "citation", "title"))) or (
+        meta.first("citation_title", "dc.title", "og:title") or "")
+    if not title:
+        raise ParseError(f"no title found on eScholarship item page {url} (neither meta tags "
+                         "nor page data): not an item page, or the page is cut", url=url)
+    ident = ident or "unknown"
+    authors = _authors(data, meta)
+    ext = _dig(data, "attrs", "ext_journal")
+    ext = ext if isinstance(ext, dict) else {}
+    unit = _dig(data, "unit")
+    unit = unit if isinstance(unit, dict) else {}
+    unit_name = _text(unit.get("name")) if unit.get("type") in (None, "journal", "series") else ""
+    conference = meta.get("citation_conference_title") or ""
+    venue = _first(ext.get("name"), unit_name, meta.get("citation_journal_title"), conference)
+    date = _first(_dig(data, "published"), meta.get("citation_publication_date"),
+                  meta.get("citation_date"), meta.get("dc.date"))
+    volume = _first(ext.get("volume"), _dig(data, "citation", "volume"),
+                    meta.get("citation_volume"))
+    issue = _first(ext.get("issue"), _dig(data, "citation", "issue"), meta.get("citation_issue"))
+    doi = normalize_doi(_first(_dig(data, "attrs", "doi"), _dig(data, "citation", "doi"),
+                               meta.get("citation_doi"), meta.get("dc.identifier")))
+    abstract = html_to_text(_first(_dig(data, "attrs", "abstract"))) or (
+        meta.first("citation_abstract", "dc.description") or "")
+    embargo = _embargo(soup, data)
+    pdf = ""
+    if embargo is None and not (data or {}).get("download_restricted"):
+        pdf = _first(_dig(data, "pdf_url"), meta.get("citation_pdf_url"))
+    proceedings = bool(conference) or "proceedings" in venue.lower()
+    entry_type = "inproceedings" if proceedings else "article"
+    if _text(_dig(data, "genre")) == "dissertation":
+        entry_type = "phdthesis"
+
+    link = item_url(ident)
+    fields = {"title": latex_escape(title), "url": link}
+    if authors:
+        fields["author"] = " and ".join(person_to_bibtex(a) for a in authors)
+    year = parse_year(date)
+    if year:
+        fields["year"] = str(year)
+    if venue:
+        fields["booktitle" if entry_type == "inproceedings" else "journal"] = latex_escape(venue)
+    if volume:
+        fields["volume"] = latex_escape(volume)
+    if issue:
+        fields["number"] = latex_escape(issue)
+    if doi:
+        fields["doi"] = doi  # verbatim field: not escaped, like url
+    keywords = _keywords(data, meta)
+    if keywords:
+        fields["keywords"] = latex_escape(", ".join(keywords))
+
+    ids = {"escholarship": ident}
+    links = {"escholarship": link}
+    if doi:
+        ids["doi"] = doi
+        links["doi"] = f"https://doi.org/{doi}"
+    if pdf:
+        links["pdf"] = _absolute(pdf)
+    extra: dict[str, Any] = {}
+    if abstract:
+        extra["abstract"] = abstract
+    if keywords:
+        extra["keywords"] = keywords
+    if date and date != str(year):
+        extra["date"] = date
+    if embargo is not None:
+        extra["embargoed_until"] = embargo
+    return Record(source=KIND, origin=Origin(KIND, url), key=f"{KIND}:{ident}", type=entry_type,
+                  fields=fields, title=title, authors=authors, year=year, venue=venue,
+                  ids=ids, links=links, extra=extra)
+
+
+def _same_kind(exc: SourceError, message: str) -> SourceError:
+    """An error of the same class as ``exc`` (so the report names the cause) with ``message``."""
+    try:
+        return type(exc)(message, url=exc.url)
+    except TypeError:
+        return SourceError(message, url=exc.url)
+
+
+class EscholarshipSource(Source):
+    """Items listed in ``options["items"]``, one page each, through the shared HTTP client."""
+
+    kind = KIND
+
+    @classmethod
+    def accepts(cls, target: str) -> bool:
+        return item_id(target) is not None
+
+    def _fetch(self, ident: str) -> tuple[Record, Any]:
+        url = item_url(ident)
+        page = self.context.http.get(url, base_url=self.config.base_url,
+                                     max_age_hours=self.config.options.get("max_age_hours"))
+        final = item_id(page.final_url) or ident
+        record = parse_item_page(page.text, item_url(final), final)
+        if page.redirects:
+            record.extra["redirects"] = list(page.redirects)
+        if final != ident:
+            record.extra["requested_id"] = ident
+        return record, page
+
+    def inspect(self, target: str) -> list[Record]:
+        ident = item_id(target)
+        if ident is None:
+            raise SourceError(f"{target!r} is not an eScholarship item URL, PDF URL or id")
+        return [self._fetch(ident)[0]]
+
+    def read(self) -> SourceResult:
+        http = self.context.http
+        before = http.requests_made
+        records: list[Record] = []
+        problems: list[Problem] = []
+        pages: list[Any] = []
+        failures: list[SourceError] = []
+        seen: set[str] = set()
+        for raw in self.config.options.get("items", ()):
+            ident = item_id(raw)
+            if ident is None:
+                failures.append(SourceError(f"not an eScholarship item URL or id: {raw!r}"))
+                problems.append(Problem("error", str(failures[-1]), raw, source=KIND))
+                continue
+            if ident in seen:
+                continue
+            seen.add(ident)
+            try:
+                record, page = self._fetch(ident)
+            except BlockedError:
+                raise  # the site refused us: no further item is tried
+            except SourceError as exc:
+                failures.append(exc)
+                problems.append(Problem("error", str(exc), item_url(ident), source=KIND))
+                continue
+            pages.append(page)
+            records.append(record)
+            if "embargoed_until" in record.extra:
+                until = record.extra["embargoed_until"] or "an unknown date"
+                problems.append(Problem("warning", f"item {ident} is under embargo until "
+                                        f"{until}: metadata used, no PDF link", item_url(ident),
+                                        source=KIND))
+        if failures and not records:
+            first = failures[0]
+            message = (f"every eScholarship item failed ({len(failures)}); first: {first}"
+                       if len(failures) > 1 else str(first))
+            raise _same_kind(first, message)
+        fresh = freshness(pages, self.context.today)
+        detail = fresh.detail
+        if failures:
+            detail = "; ".join(filter(None, [f"{len(failures)} of "
+                                             f"{len(failures) + len(records)} items failed",
+                                             detail]))
+        return SourceResult(kind=KIND, records=records, problems=problems, status=fresh.status,
+                            detail=detail, requests=http.requests_made - before,
+                            read_at=fresh.read_at)

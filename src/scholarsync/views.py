@@ -1,0 +1,248 @@
+"""What templates see: publications turned into entries, year/type groups and projects.
+
+Section attributes understood here (anything else is still passed on as ``attrs``):
+``type=article,inproceedings`` (``preprint`` means arXiv-only works), ``year=2024`` /
+``2020-2024`` / ``2022-``, ``selected=true``, ``keys=key1,10.1145/x`` (these works, in this
+order), ``limit=5``, ``max_authors=3``, ``group=year|none``, ``group_by_type=true|false``,
+``heading=4`` (Markdown heading level of the year headings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from scholarsync.config import Config, ProfileConfig, ResearchProject
+from scholarsync.errors import SectionError
+from scholarsync.escape import Md
+from scholarsync.labels import (
+    best_url,
+    is_preprint,
+    kind_label,
+    publication_links,
+    research_label,
+    venue_label,
+)
+from scholarsync.model import Person, Publication
+from scholarsync.owner import is_owner
+from scholarsync.research import ResolvedProject, find_publication
+
+UNDATED = "Year unknown"
+TYPE_GROUPS = ("Journal articles", "Conference papers", "Preprints", "Books and chapters",
+               "Theses", "Reports", "Other")
+_TYPE_GROUP = {"article": 0, "inproceedings": 1, "conference": 1, "proceedings": 1,
+               "book": 3, "inbook": 3, "incollection": 3, "phdthesis": 4,
+               "mastersthesis": 4, "thesis": 4, "techreport": 5, "report": 5}
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+@dataclass
+class AuthorItem:
+    name: str = ""
+    owner: bool = False
+    gap: bool = False  # "…": authors left out before the owner
+    etal: bool = False  # "et al.": authors left out at the end
+
+
+@dataclass
+class Entry:
+    pub: Publication
+    key: str
+    type: str
+    type_group: str
+    title: str
+    authors: list[AuthorItem]
+    venue: str
+    venue_short: str
+    year: int | None
+    links: dict[str, str]  # link key -> safe URL, display order
+    url: str  # the best single link ("" when none)
+    citations: int | None  # Google Scholar count
+    citations_read: str  # ISO date it was read ("" when unknown)
+    selected: bool
+    kind: str  # "Poster", "Full paper", "Preprint", "Paper" …
+    label: str  # "Poster at CogSci'22"
+
+
+@dataclass
+class SubGroup:
+    label: str  # a type group, or "" when not grouping by type
+    entries: list[Entry]
+
+
+@dataclass
+class Group:
+    label: str  # "2024", "Year unknown", or "" when not grouping by year
+    year: int | None
+    entries: list[Entry]
+    subgroups: list[SubGroup] = field(default_factory=list)
+
+
+@dataclass
+class ProjectView:
+    title: str
+    summary: str  # the config's own markup, written as is
+    url: str
+    entries: list[Entry]
+    joiner: str  # between title and summary
+    closer: str  # after the summary (or the title)
+    missing: list[str]
+
+    @classmethod
+    def build(cls, resolved: ResolvedProject, profile: ProfileConfig,
+              max_authors: int) -> ProjectView:
+        project: ResearchProject = resolved.project
+        title, summary = project.title.strip(), project.summary.strip()
+        ends = (".", "?", "!")
+        if not summary:
+            joiner, closer = "", "" if title.endswith(ends) else "."
+        else:
+            joiner = "" if summary[0] in ",;:" else " " if title.endswith(ends + (":",)) else ". "
+            closer = "" if summary.endswith(ends) else "."
+        return cls(title=title, summary=Markup(summary), url=project.url,
+                   entries=[make_entry(p, profile, max_authors) for p in resolved.publications],
+                   joiner=Md(joiner), closer=Md(closer), missing=list(resolved.missing))
+
+
+def type_group(pub: Publication) -> str:
+    if is_preprint(pub):
+        return "Preprints"
+    return TYPE_GROUPS[_TYPE_GROUP.get(pub.type, 6)]
+
+
+def shorten_authors(people: list[Person], owners: list[bool], limit: int,
+                    truncated: bool) -> list[AuthorItem]:
+    """At most ``limit`` names; the owner always shown ("A, B, …, **Owner**, et al.")."""
+    pairs = [(p, o) for p, o in zip(people, owners, strict=True) if not p.is_others]
+    count = len(pairs)
+    shown = list(range(count))
+    if count > limit:
+        owner = next((i for i, (_, o) in enumerate(pairs) if o), None)
+        shown = list(range(limit))
+        if owner is not None and owner >= limit:
+            shown = list(range(max(limit - 1, 0))) + [owner]
+    items: list[AuthorItem] = []
+    previous = -1
+    for index in shown:
+        if index > previous + 1:
+            items.append(AuthorItem(gap=True))
+        person, own = pairs[index]
+        items.append(AuthorItem(name=person.display, owner=own))
+        previous = index
+    if truncated or previous < count - 1:
+        items.append(AuthorItem(etal=True))
+    return items
+
+
+def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int) -> Entry:
+    owners = [is_owner(p, profile) for p in pub.authors]
+    links = publication_links(pub)
+    count = pub.citations.get("scholar")
+    return Entry(
+        pub=pub, key=pub.key, type=pub.type, type_group=type_group(pub), title=pub.title,
+        authors=shorten_authors(pub.authors, owners, max_authors, pub.authors_truncated),
+        venue=pub.venue, venue_short=venue_label(pub.venue), year=pub.year, links=links,
+        url=best_url(links), citations=count,
+        citations_read=pub.citations_read.get("scholar", "") if count is not None else "",
+        selected=_truthy(pub.extra.get("selected", pub.fields.get("selected"))),
+        kind=kind_label(pub), label=research_label(pub))
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().strip("{}").casefold() in _TRUE
+    return bool(value)
+
+
+def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:
+    """Entries by year (newest first, undated last), then by type when asked."""
+    groups: list[Group] = []
+    if by_year:
+        years = sorted({e.year for e in entries if e.year is not None}, reverse=True)
+        for year in [*years, None]:
+            members = [e for e in entries if e.year == year]
+            if members:
+                groups.append(Group(str(year) if year is not None else UNDATED, year, members))
+    elif entries:
+        groups.append(Group("", None, list(entries)))
+    for group in groups:
+        if by_type:
+            group.subgroups = [SubGroup(label, [e for e in group.entries
+                                                if e.type_group == label])
+                               for label in TYPE_GROUPS
+                               if any(e.type_group == label for e in group.entries)]
+        else:
+            group.subgroups = [SubGroup("", group.entries)]
+    return groups
+
+
+@dataclass
+class Options:
+    max_authors: int
+    by_year: bool = True
+    by_type: bool = False
+    heading: int = 4
+
+
+def _int(attrs: dict[str, str], key: str, default: int, low: int, high: int = 10**6) -> int:
+    value = attrs.get(key)
+    if value is None:
+        return default
+    if not re.fullmatch(r"\d+", value.strip()) or not low <= int(value) <= high:
+        raise SectionError(f"attribute {key}={value!r} must be a whole number from {low} "
+                           f"to {high}")
+    return int(value)
+
+
+def _bool(attrs: dict[str, str], key: str, default: bool) -> bool:
+    value = attrs.get(key)
+    if value is None:
+        return default
+    if value.casefold() not in _TRUE | _FALSE:
+        raise SectionError(f"attribute {key}={value!r} must be true or false")
+    return value.casefold() in _TRUE
+
+
+def _year_range(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{4})?\s*(-)?\s*(\d{4})?\s*", value)
+    if not match or not (match.group(1) or match.group(3)) or (
+            not match.group(2) and match.group(3)):
+        raise SectionError(f"attribute year={value!r} must be a year (2024) or a range "
+                           "(2020-2024, 2022-, -2019)")
+    low = int(match.group(1)) if match.group(1) else 0
+    high = int(match.group(3)) if match.group(3) else (9999 if match.group(2) else low)
+    return low, high
+
+
+def select(pubs: list[Publication], attrs: dict[str, str],
+           config: Config) -> tuple[list[Publication], Options]:
+    """The publications a section shows (filtered, newest first, limited) and its options."""
+    group = attrs.get("group", "year")
+    if group not in ("year", "none"):
+        raise SectionError(f"attribute group={group!r} must be 'year' or 'none'")
+    options = Options(
+        max_authors=_int(attrs, "max_authors", config.render.max_authors, 1),
+        by_year=group == "year",
+        by_type=_bool(attrs, "group_by_type", config.render.group_by_type),
+        heading=_int(attrs, "heading", 4, 1, 6),
+    )
+    if "keys" in attrs:
+        chosen = [find_publication(ref, pubs) for ref in attrs["keys"].split(",") if ref.strip()]
+        pubs = [p for i, p in enumerate(chosen)
+                if p is not None and all(p is not q for q in chosen[:i])]
+    if "type" in attrs:
+        wanted = {t.strip().casefold() for t in attrs["type"].split(",") if t.strip()}
+        pubs = [p for p in pubs if p.type in wanted or "preprint" in wanted and is_preprint(p)]
+    if "year" in attrs:
+        low, high = _year_range(attrs["year"])
+        pubs = [p for p in pubs if p.year is not None and low <= p.year <= high]
+    if "selected" in attrs:
+        want = _bool(attrs, "selected", True)
+        pubs = [p for p in pubs if _truthy(p.extra.get("selected",
+                                                       p.fields.get("selected"))) == want]
+    if "keys" not in attrs:
+        pubs = sorted(pubs, key=lambda p: (p.year is None, -(p.year or 0)))
+    limit = _int(attrs, "limit", len(pubs), 0)
+    return pubs[:limit], options
