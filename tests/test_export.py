@@ -145,7 +145,7 @@ def record(source: str = "scholar", **kw) -> Record:
 
 def test_unbalanced_braces_from_a_web_source_still_reparse():
     nasty = [r"a { b", r"a } b", r"a \{ b", r"ends with \\", "x }{ y", "line\n@article{x,",
-             r"\}\{", "{{}"]
+             r"\}\{", "{{}", r"line\\{\em x}"]
     pubs = []
     for i, value in enumerate(nasty):
         pubs.append(Publication(key=f"k{i}", type="misc", fields={"title": value, "note": "ok"}))

@@ -3,6 +3,8 @@ stale copies, retries, pacing, robots.txt and the User-Agent."""
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import json
 import socket
 import time
@@ -14,7 +16,7 @@ from pytest_socket import disable_socket, enable_socket
 from scholarsync import PROJECT_URL, __version__
 from scholarsync.config import load_config
 from scholarsync.errors import DisallowedError, NetworkError, NotInCacheError
-from scholarsync.http import HttpClient, HttpStatusError, NotFoundError
+from scholarsync.http import HttpClient, HttpStatusError, NotFoundError, _retry_after
 from tests.http_helpers import (
     CORPUS,
     ESCHOLARSHIP,
@@ -57,7 +59,9 @@ def test_cache_is_keyed_by_canonical_url(httpserver: HTTPServer, tmp_path):
     httpserver.expect_request("/uc/item/qt91z2p9h1").respond_with_data(
         "", status=301, headers={"Location": httpserver.url_for("/uc/item/91z2p9h1")})
     html(httpserver, "/uc/item/91z2p9h1", "the item")
-    page = client(tmp_path).get(f"{ESCHOLARSHIP}/uc/item/qt91z2p9h1", base_url=base(httpserver))
+    http = client(tmp_path)
+    page = http.get(f"{ESCHOLARSHIP}/uc/item/qt91z2p9h1", base_url=base(httpserver))
+    assert http.requests_made == 3  # robots.txt, the redirect, the item
     assert page.final_url == ITEM  # an absolute Location on the mirror maps back
     assert page.redirects == [f"{ESCHOLARSHIP}/uc/item/qt91z2p9h1"]
 
@@ -347,12 +351,11 @@ def test_real_escholarship_crawl_delay_is_read(httpserver: HTTPServer, tmp_path)
         pytest.skip(f"shared corpus not present ({robots})")
     httpserver.expect_request("/robots.txt").respond_with_data(
         robots.read_text(encoding="utf-8"), content_type="text/plain")
-    html(httpserver, "/uc/item/91z2p9h1")
-    http = client(tmp_path)
-    http.get(ITEM, base_url=base(httpserver))
-    assert http._state.host("escholarship.org").delay == 4.0  # the site's Crawl-delay
+    http = client(tmp_path, delay=1.0)
     with pytest.raises(DisallowedError):
         http.get(f"{ESCHOLARSHIP}/search?q=counting", base_url=base(httpserver))
+    assert http.delay_for("escholarship.org") == 4.0  # the site's Crawl-delay beats 1.0
+    assert paths(httpserver) == []
 
 
 def test_missing_robots_allows_everything_and_is_fetched_once_a_day(
@@ -393,3 +396,17 @@ def test_unreachable_robots_fetches_nothing_but_serves_stale(httpserver: HTTPSer
     page = client(tmp_path).get(ITEM, base_url=base(httpserver), max_age_hours=0)
     assert page.stale and "good" in page.text
     assert paths(httpserver) == []
+
+
+def test_a_url_that_is_not_http_is_a_network_error(tmp_path):
+    with pytest.raises(NetworkError, match="'ftp://example.org/x' is not an http"):
+        client(tmp_path).get("ftp://example.org/x")
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    soon = email.utils.format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90),
+                                       usegmt=True)
+    assert _retry_after("7") == 7.0
+    assert 80 <= (_retry_after(soon) or 0) <= 91
+    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no pause
+    assert _retry_after("soon") is None and _retry_after(None) is None

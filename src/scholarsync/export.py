@@ -31,7 +31,7 @@ FIELD_ORDER = (
     "primaryclass", "eprintclass", "url", "urldate", "note",
 )
 _RANK = {name: i for i, name in enumerate(FIELD_ORDER)}
-_AT_LINE = re.compile(r"\n([ \t]*@)")
+_AT_LINE = re.compile(r"\n([ \t]*@\w*[ \t]*[{(])")
 _BRACE = re.compile(r"\\*[{}]")
 
 
@@ -112,13 +112,15 @@ def safe_value(value: str) -> str:
 
 
 def _balance(value: str) -> str:
-    """Replace unmatched braces (plain and escaped counted separately) by LaTeX commands."""
+    """Replace unmatched braces by ``\\textbraceleft{}`` / ``\\textbraceright{}``. Braces
+    after a backslash (which bibtexparser does not count, but BibTeX does) and plain braces
+    are matched separately, so the result is balanced under both rules."""
     tokens = list(_BRACE.finditer(value))
     unmatched: set[int] = set()
     stacks: dict[bool, list[int]] = {False: [], True: []}
     for i, match in enumerate(tokens):
         text = match.group()
-        escaped = (len(text) - 1) % 2 == 1
+        escaped = len(text) > 1
         if text.endswith("{"):
             stacks[escaped].append(i)
         elif stacks[escaped]:
@@ -130,14 +132,13 @@ def _balance(value: str) -> str:
         return value
     out: list[str] = []
     last = 0
-    for i, match in enumerate(tokens):
-        if i not in unmatched:
-            continue
-        text = match.group()
-        escaped = (len(text) - 1) % 2 == 1
-        keep = text[:-2] if escaped else text[:-1]
-        word = r"\textbraceleft{}" if text.endswith("{") else r"\textbraceright{}"
-        out.append(value[last:match.start()] + keep + word)
+    for i in sorted(unmatched):
+        match = tokens[i]
+        slashes = match.group()[:-1]
+        if len(slashes) % 2:  # "\{": the backslash escaped the brace; "\\{" is a line break
+            slashes = slashes[:-1]
+        word = r"\textbraceleft{}" if match.group().endswith("{") else r"\textbraceright{}"
+        out.append(value[last:match.start()] + slashes + word)
         last = match.end()
     out.append(value[last:])
     return "".join(out)

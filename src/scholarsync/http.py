@@ -156,6 +156,10 @@ class HttpClient:
     def requests_by_host(self) -> dict[str, int]:
         return {h: s.requests for h, s in self._state.hosts.items() if s.requests}
 
+    def delay_for(self, host: str) -> float:
+        """Least seconds between two requests to ``host`` (config delay or its Crawl-delay)."""
+        return self._state.host(host.lower()).delay
+
     def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
             max_age_hours: float | None = None) -> Page:
         """Fetch ``url`` (canonical, real host) politely through the cache; see module doc."""

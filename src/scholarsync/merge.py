@@ -79,6 +79,9 @@ def _merge(records: list[Record], cfg: MatchConfig) -> MergeResult:
 
 
 def _precedence(cluster: list[Record], position: dict[int, int]) -> list[Record]:
+    if len(cluster) == 1:
+        return cluster
+
     def rank(record: Record) -> tuple:
         kind_rank = _RANK.get(record.source, len(_RANK))
         if record.source == "bibtex":

@@ -237,6 +237,8 @@ def _fast_decode(text: str) -> str:
             out.append(decoded)
         elif word in SYMBOL_WORDS:
             out.append(SYMBOL_WORDS[word])
+            if len(SYMBOL_WORDS[word]) > 1 and text[pos - 1].isspace():
+                out.append(" ")  # "\TeX book": a logo keeps its space (a letter like \L not)
         elif word in ARG_COMMANDS or word in ZERO_WIDTH:
             continue  # font switches and text commands: the argument group stays as text
         elif word in DROP_ARG:
@@ -244,6 +246,8 @@ def _fast_decode(text: str) -> str:
                 pos = _group_end(text, pos)
         elif _LOGO.search(word) and (pos >= end or text[pos] != "{" or text[pos + 1] == "}"):
             out.append(word)  # an unknown logo macro (\TUB, \CTAN, \AllTeX): show its name
+            if text[pos - 1].isspace():
+                out.append(" ")
         else:
             raise _Unknown(word)
     return "".join(out)
@@ -546,7 +550,9 @@ def person_to_bibtex(person: Person) -> str:
         parts.append(_protect(person.jr))
     if person.given or person.jr:
         parts.append(_protect(person.given))
-    return ", ".join(parts)
+    elif family.startswith("{") and not person.von:
+        parts.append("")  # "{de Souza}," so that it is not read as a corporate literal
+    return ", ".join(parts).strip()
 
 
 # -- identifiers -----------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def shorten_authors(people: list[Person], owners: list[bool], limit: int,
 def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int) -> Entry:
     owners = [is_owner(p, profile) for p in pub.authors]
     links = publication_links(pub)
-    count = pub.citations.get("scholar")
+    count = pub.citations.get("scholar") or None  # "cited by 0" is noise on a profile
     return Entry(
         pub=pub, key=pub.key, type=pub.type, type_group=type_group(pub), title=pub.title,
         authors=shorten_authors(pub.authors, owners, max_authors, pub.authors_truncated),

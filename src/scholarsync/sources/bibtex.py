@@ -113,6 +113,7 @@ class _Values:
         self.undefined: set[str] = set()
         self.raw_strings: dict[str, tuple[str, int]] = {}
         self.resolving: set[str] = set()
+        self.resolved: set[str] = set()  # this file's own definitions, once resolved
 
     def define(self, name: str, raw: str, line: int) -> None:
         lowered = name.strip().lower()
@@ -126,12 +127,13 @@ class _Values:
 
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
-        if lowered in self.raw_strings and lowered not in self.macros:
+        if lowered in self.raw_strings and lowered not in self.resolved:
             if lowered in self.resolving:
                 self._undefined(name, line, "refers to itself")
                 return name
             self.resolving.add(lowered)
             self.macros[lowered] = self.value(self.raw_strings[lowered][0], line)
+            self.resolved.add(lowered)
             self.resolving.discard(lowered)
         found = self.macros.get(lowered)
         if found is not None:
@@ -140,6 +142,11 @@ class _Values:
             return MONTHS[lowered]
         self._undefined(name, line, "is not defined")
         return name
+
+    def resolve_all(self) -> None:
+        """Resolve every definition of this file into the shared macros (for later files)."""
+        for lowered, (_, line) in list(self.raw_strings.items()):
+            self.macro(lowered, line)
 
     def _undefined(self, name: str, line: int, why: str) -> None:
         if name.lower() not in self.undefined:
@@ -305,6 +312,7 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
             continue
         fields = _fields(block, values, location, problems)
         entries.append(BibEntry(block.key, block.entry_type.lower(), fields, location, line))
+    values.resolve_all()
     return entries, problems
 
 

@@ -30,7 +30,13 @@ from bs4 import BeautifulSoup, Tag
 
 from scholarsync.errors import ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record, SourceResult
-from scholarsync.normalize import latex_escape, parse_display_name, parse_year, person_to_bibtex
+from scholarsync.normalize import (
+    latex_escape,
+    normalize_arxiv,
+    parse_display_name,
+    parse_year,
+    person_to_bibtex,
+)
 from scholarsync.sources.base import Source
 from scholarsync.sources.meta import clean_text, freshness, parse_html
 
@@ -151,6 +157,10 @@ def _citation_id(link: Tag | None) -> str | None:
     return None
 
 
+# Scholar writes preprints as "arXiv preprint arXiv:2311.15194": the id links the versions.
+_ARXIV_VENUE = re.compile(r"\barXiv:\s*(\S+)", re.IGNORECASE)
+
+
 def _row(tr: Tag, number: int, url: str, hl: str, read: str) -> Record | None:
     link = tr.select_one("a.gsc_a_at")
     citation_id = _citation_id(link)
@@ -172,6 +182,10 @@ def _row(tr: Tag, number: int, url: str, hl: str, read: str) -> Record | None:
     year = parse_year(clean_text(year_tag.get_text())) if year_tag else None
     cited = tr.select_one("a.gsc_a_ac")
     citations = _number(cited.get_text()) if cited else None
+    ids = {"scholar": citation_id}
+    arxiv = _ARXIV_VENUE.search(venue)
+    if arxiv and (arxiv_id := normalize_arxiv(arxiv.group(1))):
+        ids["arxiv"] = arxiv_id
     names = [person_to_bibtex(a) for a in authors] + (["others"] if truncated else [])
     fields = {"title": latex_escape(title)}
     if names:
@@ -183,7 +197,7 @@ def _row(tr: Tag, number: int, url: str, hl: str, read: str) -> Record | None:
     return Record(
         source=KIND, origin=Origin(KIND, url, number), key=f"{KIND}:{citation_id}", type="misc",
         fields=fields, title=title, authors=authors, authors_truncated=truncated, year=year,
-        venue=venue, venue_truncated=venue.endswith(_ELLIPSIS), ids={"scholar": citation_id},
+        venue=venue, venue_truncated=venue.endswith(_ELLIPSIS), ids=ids,
         links={"scholar": citation_url(citation_id, hl)}, citations=citations or 0,
         citations_read=read)
 
