@@ -254,3 +254,35 @@ def test_interrupted_write_leaves_every_file_old_or_new(site: Site, monkeypatch)
     assert not list(site.root.rglob("*.tmp"))
     assert sync(site, "--offline").returncode == 0
     assert "Brand New" in site.page.read_text()
+
+
+def test_nothing_changed_fast_path_and_what_invalidates_it(site: Site) -> None:
+    assert sync(site).returncode == 0
+    warm = sync(site)
+    assert report(warm).get("note") == "nothing changed since the last run"
+    assert site.requests() == 4
+    # a changed .bib file is read again
+    with (site.root / "bib" / "mine.bib").open("a") as handle:
+        handle.write("@misc{new2025, title={Brand New}, author={Gupta, Vima}, year={2025}}\n")
+    changed = report(sync(site))
+    assert "note" not in changed and [a["key"] for a in changed["added"]] == ["new2025"]
+    # a deleted output is written again
+    (site.root / "publications.bib").unlink()
+    assert "note" not in report(sync(site))
+    assert "Brand New" in (site.root / "publications.bib").read_text()
+    # a hand edit inside a section is still refused, never skipped
+    site.page.write_text(site.page.read_text().replace("Brand New", "Hand edit"))
+    assert sync(site).returncode == 1
+
+
+def test_fast_path_ends_when_a_cached_page_expires(site: Site) -> None:
+    assert sync(site).returncode == 0
+    state_file = site.root / "cache" / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["expires"] is not None
+    state["expires"] = "2000-01-01T00:00:00+00:00"
+    state_file.write_text(json.dumps(state))
+    offline = report(sync(site, "--offline"))  # pages never expire offline
+    assert offline.get("note") == "nothing changed since the last run"
+    online = report(sync(site))
+    assert "note" not in online

@@ -90,37 +90,55 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
          dry_run: bool, check: bool, force: bool, as_json: bool, quiet: bool,
          verbose: bool) -> None:
     """Fetch every source, merge, render the profile's sections and write the exports."""
+    from scholarsync import fastpath
     from scholarsync.lock import RunLock
-    from scholarsync.progress import progress_reporter
     from scholarsync.report import file_diff, json_report, problem_lines, text_report
-    from scholarsync.sync import RunOptions, exit_status, run_sync
 
     _logging(verbose)
     config = _load(ctx, config_path)
-    options = RunOptions(offline=offline, refresh=refresh, dry_run=dry_run, check=check,
-                         force=force)
     with RunLock(config.network.cache_dir) as lock:
         if not lock.acquired:
             _err(f"scholarsync: another sync holds the lock ({lock.path}); nothing done")
             sys.exit(0)
-        with progress_reporter(enabled=not quiet) as progress:
-            outcome = run_sync(config, options, progress)
+        data = None if refresh or force else fastpath.unchanged_summary(config, offline)
+        if data is None:
+            outcome, data, status = _full_sync(config, offline, refresh, dry_run, check, force,
+                                               quiet)
+        else:
+            outcome, status = None, 0
     if not quiet or verbose:
-        for line in problem_lines(outcome, verbose):
+        for line in problem_lines(data, verbose):
             _err(line)
-    if dry_run:
+    if dry_run and outcome is not None:
         for planned in outcome.changed_files:
             click.echo(file_diff(planned, config.root), nl=False)
     if as_json:
-        click.echo(json_report(outcome, config.root), nl=False)
+        click.echo(json_report(data), nl=False)
     else:
-        report = text_report(outcome, config.root, dry_run=dry_run or check, verbose=verbose)
-        click.echo(report, nl=False, err=dry_run)
-    status = exit_status(outcome, check)
-    if check and status == 1 and outcome.changed_files:
+        click.echo(text_report(data, dry_run=dry_run or check), nl=False, err=dry_run)
+    if check and status == 1 and outcome is not None and outcome.changed_files:
         names = ", ".join(str(f.path.name) for f in outcome.changed_files)
         _err(f"scholarsync: outputs out of date: {names}")
     sys.exit(status)
+
+
+def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool, force: bool,
+               quiet: bool):
+    """Run the whole pipeline; remember a clean run for the fast path."""
+    from scholarsync import fastpath
+    from scholarsync.progress import progress_reporter
+    from scholarsync.report import summary
+    from scholarsync.sync import RunOptions, exit_status, run_sync
+
+    options = RunOptions(offline=offline, refresh=refresh, dry_run=dry_run, check=check,
+                         force=force)
+    with progress_reporter(enabled=not quiet) as progress:
+        outcome = run_sync(config, options, progress)
+    data = summary(outcome, config.root)
+    status = exit_status(outcome, check)
+    if status == 0 and not (dry_run or check):
+        fastpath.save_state(config, data, outcome.expires)
+    return outcome, data, status
 
 
 @cli.command()

@@ -141,6 +141,7 @@ class HttpClient:
         self.user_agent = network.user_agent or default_user_agent()
         self.cache_dir = Path(network.cache_dir) / "http"
         self._state = TransportState(default_delay=network.delay, max_bytes=network.max_bytes)
+        self.expires_at: dt.datetime | None = None  # earliest expiry of the pages used
         self._store: _JsonFiles | None = None
         self._session: requests.Session | None = None
         self._robots: dict[str, RobotsRules] = {}
@@ -169,7 +170,19 @@ class HttpClient:
         if base_url and not self.offline:
             self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
         max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
-        return self._get(canonical, expect, max_age, robots=True)
+        page = self._get(canonical, expect, max_age, robots=True)
+        self._note_expiry(page, max_age)
+        return page
+
+    def _note_expiry(self, page: Page, max_age: float) -> None:
+        """Remember when the first page used in this run stops being fresh."""
+        if page.stale or not page.fetched_at:
+            expiry = dt.datetime.now(dt.UTC)
+        else:
+            fetched = dt.datetime.fromisoformat(page.fetched_at)
+            expiry = _aware(fetched) + dt.timedelta(hours=max_age)
+        if self.expires_at is None or expiry < self.expires_at:
+            self.expires_at = expiry
 
     def close(self) -> None:
         if self._session is not None:

@@ -43,12 +43,15 @@ class Library:
         return [r for p in self.publications for r in p.records if r.source == kind]
 
     def to_json(self) -> str:
-        data = {
-            "scholarsync_library": FORMAT_VERSION,
-            "sources": {k: self.sources[k].to_dict() for k in sorted(self.sources)},
-            "publications": [p.to_dict() for p in self.publications],
-        }
-        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+        """Stable, readable JSON: one publication per line, so a change is a one-line diff.
+
+        (``json.dumps`` with ``indent`` runs the pure-Python encoder: ~10x slower.)"""
+        sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
+        lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in self.publications]
+        body = ",\n".join(lines)
+        return (f'{{"scholarsync_library": {FORMAT_VERSION},\n'
+                f'"sources": {json.dumps(sources, ensure_ascii=False, sort_keys=True)},\n'
+                f'"publications": [\n{body}\n]}}\n')
 
     @classmethod
     def from_json(cls, text: str) -> Library:

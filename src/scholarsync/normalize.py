@@ -119,7 +119,7 @@ SYMBOL_WORDS.update({"langle": "\u27e8", "rangle": "\u27e9", "Dash": "\u2014",
 
 def collapse_whitespace(text: str) -> str:
     """Runs of white space to one space, stripped."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and re's \s agree on what white space is
 
 
 # -- LaTeX -> Unicode ------------------------------------------------------------------------
@@ -447,6 +447,16 @@ def _extended_name(parts: list[str]) -> Person | None:
 
 @lru_cache(maxsize=65536)
 def _parse_name(raw: str) -> Person:
+    if "=" not in raw and not _LATEX_HINT.search(raw):
+        # the common plain forms, "Family, Given" and "Given Family", without the general machinery
+        if raw.count(",") == 1:
+            family, given = raw.split(",")
+            if " " not in family.strip():
+                return Person(given=given.strip(), family=family.strip())
+        elif "," not in raw:
+            words = raw.split()
+            if len(words) == 2 and words[0][:1].isupper() and words[1][:1].isupper():
+                return Person(given=words[0], family=words[1])
     if raw.startswith("{") and raw.endswith("}") and _group_closes_at_end(raw):
         return Person(literal=latex_to_unicode(raw))
     parts = _split_top_level(raw, _COMMA, keep_empty=True)
@@ -579,7 +589,7 @@ def normalize_doi(value: str | None) -> str | None:
         if opener and doi.count(opener) >= doi.count(doi[-1]):
             break  # "10.1016/0003(63)90068-X)" keeps a bracket that closes inside it
         doi = doi[:-1]
-    return doi.lower()
+    return None if doi.endswith("/") else doi.lower()
 
 
 _ARXIV_PREFIX = re.compile(

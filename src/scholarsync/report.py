@@ -1,4 +1,4 @@
-"""The change report printed after a run: plain text for people, JSON for machines."""
+"""The change report printed after a run: one summary, as plain text or as JSON."""
 
 from __future__ import annotations
 
@@ -13,12 +13,6 @@ from scholarsync.sync import PlannedFile, SyncOutcome
 _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": "FAILED"}
 
 
-def _short(pub: Publication, width: int = 70) -> str:
-    title = pub.title if len(pub.title) <= width else pub.title[: width - 1] + "…"
-    year = f" ({pub.year})" if pub.year else ""
-    return f"{pub.key}: {title}{year}"
-
-
 def _rel(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -26,75 +20,94 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def source_line(result: SourceResult) -> str:
-    status = _STATUS.get(result.status, result.status)
-    parts = [f"{result.kind:<13} {status:<10} {len(result.records):>4} records"]
-    if result.requests:
-        parts.append(f"{result.requests} requests")
-    if not result.complete:
+def _brief(pub: Publication) -> dict[str, Any]:
+    return {"key": pub.key, "title": pub.title, "year": pub.year}
+
+
+def _source(result: SourceResult) -> dict[str, Any]:
+    return {"kind": result.kind, "status": result.status, "records": len(result.records),
+            "requests": result.requests, "complete": result.complete, "detail": result.detail,
+            "read": result.read_at}
+
+
+def summary(outcome: SyncOutcome, root: Path) -> dict[str, Any]:
+    """Everything the report says, as JSON-ready data."""
+    diff = outcome.diff
+    return {
+        "publications": len(outcome.build.publications),
+        "added": [_brief(p) for p in diff.added],
+        "updated": [{**_brief(c.publication), "fields": c.fields, "by": c.by}
+                    for c in diff.updated],
+        "removed": [_brief(p) for p in diff.removed],
+        "unchanged": diff.unchanged,
+        "sources": [_source(r) for r in outcome.build.results],
+        "files": [{"path": _rel(f.path, root), "role": f.role, "changed": f.changed,
+                   "sections": f.detail} for f in outcome.files],
+        "untouched_pages": [_rel(p, root) for p in outcome.pages_without_markers],
+        "refused": list(outcome.edited),
+        "errors": list(outcome.section_errors),
+        "problems": [str(p) for p in outcome.build.problems + outcome.problems],
+    }
+
+
+def _line(item: dict[str, Any], width: int = 70) -> str:
+    title = item["title"]
+    title = title if len(title) <= width else title[: width - 1] + "…"
+    year = f" ({item['year']})" if item.get("year") else ""
+    return f"{item['key']}: {title}{year}"
+
+
+def source_line(source: dict[str, Any]) -> str:
+    status = _STATUS.get(source["status"], source["status"])
+    parts = [f"{source['kind']:<13} {status:<10} {source['records']:>4} records"]
+    if source.get("requests"):
+        parts.append(f"{source['requests']} requests")
+    if not source.get("complete", True):
         parts.append("partial list")
-    if result.detail:
-        parts.append(result.detail)
+    if source.get("detail"):
+        parts.append(source["detail"])
     return ", ".join(parts)
 
 
-def text_report(outcome: SyncOutcome, root: Path, *, dry_run: bool = False,
-                verbose: bool = False) -> str:
-    diff = outcome.diff
+def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
+    """The summary for people."""
     lines = [
-        f"{len(outcome.build.publications)} publications: {len(diff.added)} added, "
-        f"{len(diff.updated)} updated, {len(diff.removed)} removed, {diff.unchanged} unchanged"
+        f"{data['publications']} publications: {len(data['added'])} added, "
+        f"{len(data['updated'])} updated, {len(data['removed'])} removed, "
+        f"{data['unchanged']} unchanged" + (f" ({data['note']})" if data.get("note") else "")
     ]
-    lines += [f"  + {_short(p)}" for p in diff.added]
-    for change in diff.updated:
-        by = f" (from {', '.join(change.by)})" if change.by else ""
-        lines.append(f"  ~ {_short(change.publication)}: {', '.join(change.fields)}{by}")
-    lines += [f"  - {_short(p)}" for p in diff.removed]
+    lines += [f"  + {_line(p)}" for p in data["added"]]
+    for change in data["updated"]:
+        by = f" (from {', '.join(change['by'])})" if change["by"] else ""
+        lines.append(f"  ~ {_line(change)}: {', '.join(change['fields'])}{by}")
+    lines += [f"  - {_line(p)}" for p in data["removed"]]
     lines.append("sources:")
-    lines += [f"  {source_line(r)}" for r in outcome.build.results]
+    lines += [f"  {source_line(s)}" for s in data["sources"]]
     verb = "would write" if dry_run else "wrote"
     lines.append("files:")
-    for planned in outcome.files:
-        state = verb if planned.changed else "unchanged"
-        detail = f" [{planned.detail}]" if planned.detail else ""
-        lines.append(f"  {_rel(planned.path, root)}: {state}{detail}")
-    lines += [f"  {_rel(p, root)}: no scholarsync markers, left untouched"
-              for p in outcome.pages_without_markers]
-    lines += [f"  refused: {e}" for e in outcome.edited]
-    lines += [f"  error: {e}" for e in outcome.section_errors]
+    for planned in data["files"]:
+        state = verb if planned["changed"] else "unchanged"
+        detail = f" [{planned['sections']}]" if planned.get("sections") else ""
+        lines.append(f"  {planned['path']}: {state}{detail}")
+    lines += [f"  {p}: no scholarsync markers, left untouched" for p in data["untouched_pages"]]
+    lines += [f"  refused: {e}" for e in data["refused"]]
+    lines += [f"  error: {e}" for e in data["errors"]]
     return "\n".join(lines) + "\n"
 
 
-def problem_lines(outcome: SyncOutcome, verbose: bool = False, limit: int = 20) -> list[str]:
+def json_report(data: dict[str, Any]) -> str:
+    """The summary for machines."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def problem_lines(data: dict[str, Any], verbose: bool = False, limit: int = 20) -> list[str]:
     """Warnings and errors worth showing; the rest summarized unless verbose."""
-    problems = list(outcome.build.problems) + list(outcome.problems)
+    problems = data["problems"]
     shown = problems if verbose else problems[:limit]
-    lines = [str(p) for p in shown]
+    lines = list(shown)
     if len(problems) > len(shown):
         lines.append(f"… and {len(problems) - len(shown)} more warnings (use --verbose)")
     return lines
-
-
-def json_report(outcome: SyncOutcome, root: Path) -> str:
-    diff = outcome.diff
-    data: dict[str, Any] = {
-        "publications": len(outcome.build.publications),
-        "added": [p.key for p in diff.added],
-        "updated": [{"key": c.publication.key, "fields": c.fields, "by": c.by}
-                    for c in diff.updated],
-        "removed": [p.key for p in diff.removed],
-        "unchanged": diff.unchanged,
-        "sources": [{"kind": r.kind, "status": r.status, "records": len(r.records),
-                     "requests": r.requests, "complete": r.complete, "detail": r.detail,
-                     "read": r.read_at} for r in outcome.build.results],
-        "files": [{"path": _rel(f.path, root), "role": f.role, "changed": f.changed}
-                  for f in outcome.files],
-        "untouched_pages": [_rel(p, root) for p in outcome.pages_without_markers],
-        "refused": outcome.edited,
-        "errors": outcome.section_errors,
-        "problems": [str(p) for p in outcome.build.problems + outcome.problems],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def file_diff(planned: PlannedFile, root: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class SyncOutcome:
     edited: list[str] = field(default_factory=list)  # "file: section" refused
     section_errors: list[str] = field(default_factory=list)  # malformed markers
     written: list[Path] = field(default_factory=list)
+    expires: dt.datetime | None = None  # when the first cached page used stops being fresh
 
     @property
     def changed_files(self) -> list[PlannedFile]:
@@ -181,9 +183,10 @@ def run_sync(config: Config, options: RunOptions, progress: Progress | None = No
         context.today = options.today
     try:
         result = build(config, context, progress)
+        expires = context._http.expires_at if context._http else None
     finally:
         context.close()
-    outcome = SyncOutcome(result, diff_libraries(result.last, result.library))
+    outcome = SyncOutcome(result, diff_libraries(result.last, result.library), expires=expires)
     plan_outputs(config, result, options.force, outcome)
     if not (options.dry_run or options.check):
         write_outputs(outcome)
