@@ -29,9 +29,10 @@ sys.path.insert(0, str(REPO))
 from tests import sitegen  # noqa: E402
 
 USER = "BenchUser01A"
-WORDS = ("neural counting infinity models successor learning numbers cardinal principle "
-         "networks children symbolic quantity estimation language acquisition developmental "
-         "bayesian inference representation magnitude").split()
+WORDS = ["neural", "counting", "infinity", "models", "successor", "learning", "numbers",
+         "cardinal", "principle", "networks", "children", "symbolic", "quantity", "estimation",
+         "language", "acquisition", "developmental", "bayesian", "inference", "representation",
+         "magnitude"]
 
 
 def title(i: int) -> str:
