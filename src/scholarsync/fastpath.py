@@ -6,8 +6,9 @@ fresh. A later sync whose fingerprint is the same, before that moment (or offlin
 never expire), would fetch nothing and write the same bytes: it prints the last summary
 instead, without importing the fetch, parse and render stack.
 
-The fingerprint covers: the scholarsync version, the config file, every local .bib file, the
-HTTP cache files, the template overrides, every page, every output file and the saved library.
+The fingerprint covers: the scholarsync version and code, the config file, every local .bib
+file, the HTTP cache files, the template overrides, every page, every output file and the saved
+library.
 """
 
 from __future__ import annotations
@@ -45,9 +46,16 @@ def _inputs(config: Config) -> list[Path]:
     return paths
 
 
+def _code_stamp() -> str:
+    """The installed code (size and time of every module), so an upgrade runs afresh."""
+    package = Path(__file__).parent
+    stats = (p.stat() for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.j2")))
+    return ";".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats)
+
+
 def fingerprint(config: Config) -> str:
     """A digest of every file that a sync reads or writes (missing files count too)."""
-    digest = hashlib.sha256(f"scholarsync {__version__}\n".encode())
+    digest = hashlib.sha256(f"scholarsync {__version__} {_code_stamp()}\n".encode())
     for path in _inputs(config):
         try:
             name = path.relative_to(config.root).as_posix()  # the site may move

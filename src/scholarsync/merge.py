@@ -93,12 +93,44 @@ def _precedence(cluster: list[Record], position: dict[int, int]) -> list[Record]
 
 # -- one cluster -----------------------------------------------------------------------------
 
+_PREPRINT = re.compile(r"\b(arxiv|preprint|biorxiv|medrxiv|ssrn)\b", re.IGNORECASE)
+_PREPRINT_TYPES = {"misc", "unpublished", "online", "techreport"}
+
+
+def is_preprint(record: Record) -> bool:
+    """A preprint version: an arXiv-style venue, or an unpublished type with an arXiv id."""
+    venue = record.venue or record.fields.get("howpublished", "")
+    if venue:
+        return bool(_PREPRINT.search(venue))
+    doi = record.ids.get("doi", "")
+    return (record.type in _PREPRINT_TYPES and "arxiv" in record.ids
+            and (not doi or doi.startswith("10.48550/")))
+
+
+def _version(record: Record) -> dict[str, object]:
+    data: dict[str, object] = {"title": record.title, "year": record.year,
+                               "venue": record.venue, "source": str(record.origin)}
+    data.update({name: record.ids[name] for name in ("arxiv", "doi") if name in record.ids})
+    return data
+
+
 def _merge_cluster(records: list[Record]) -> Publication:
     first = records[0]
     if len(records) == 1:
         return _single(first)
+    # One work in two versions: the published one describes it, unless the user's own .bib
+    # holds the preprint (the user's file wins on every field it has).
+    web_preprints = [r for r in records if r.source != "bibtex" and is_preprint(r)]
+    published = [r for r in records if r not in web_preprints]
+    preprints = web_preprints if published else []
+    if preprints:
+        records = published + preprints
+        first = records[0]
     pub = Publication(key=first.key if first.source == "bibtex" else "", type=first.type)
     pub.records = list(records)
+    if preprints:
+        pub.extra["versions"] = [_version(r) for r in preprints]
+        records = published
     pub.title = next((r.title for r in records if r.title), "")
     full = [r for r in records if r.authors and not r.authors_truncated]
     with_authors = full or [r for r in records if r.authors]
@@ -113,6 +145,7 @@ def _merge_cluster(records: list[Record]) -> Publication:
     winners: dict[str, Record] = {}
     for record in records:
         _merge_fields(pub, record, winners)
+    for record in pub.records:
         for name, value in record.ids.items():
             if value:
                 pub.ids.setdefault(name, value)
@@ -127,7 +160,7 @@ def _merge_cluster(records: list[Record]) -> Publication:
                 pub.citations[record.source] = record.citations
                 if record.citations_read:
                     pub.citations_read[record.source] = record.citations_read
-    kinds = {r.source for r in records}
+    kinds = {r.source for r in pub.records}
     pub.sources = [k for k in SOURCE_ORDER if k in kinds] + sorted(kinds - set(SOURCE_ORDER))
     return pub
 

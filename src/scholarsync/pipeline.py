@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from scholarsync.config import Config
 from scholarsync.errors import BlockedError, NotInCacheError, SourceError
@@ -43,7 +46,28 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
         result = _failure(kind, RuntimeError(f"internal error ({type(exc).__name__}: {exc})"))
     http_after = context._http.requests_made if context._http else 0
     result.requests = max(result.requests, http_after - http_before)
+    _relative_locations(result, config.root)
     return result
+
+
+def _relative(location: str | None, root: Path) -> str | None:
+    """A local file below the config's folder, as a path relative to it (portable)."""
+    if not location or "://" in location or not os.path.isabs(location):
+        return location
+    try:
+        return Path(location).relative_to(root).as_posix()
+    except ValueError:
+        return location
+
+
+def _relative_locations(result: SourceResult, root: Path) -> None:
+    """Saved libraries and messages name files relative to the config, not this machine."""
+    for record in result.records:
+        location = _relative(record.origin.location, root)
+        if location != record.origin.location:
+            record.origin = dataclasses.replace(record.origin, location=location)
+    result.problems = [dataclasses.replace(p, location=_relative(p.location, root))
+                       for p in result.problems]
 
 
 def _needs_last_good(result: SourceResult) -> bool:
