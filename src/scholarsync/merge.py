@@ -27,7 +27,7 @@ from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Reco
 from scholarsync.normalize import fold, normalize_doi
 
 _RANK = {kind: i for i, kind in enumerate(SOURCE_ORDER)}
-_VENUE_FIELDS = ("journal", "booktitle")
+_VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue
 _NAME_FIELDS = ("author", "editor")
 _LOOSE = re.compile(r"[\W_]+")
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
