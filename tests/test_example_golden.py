@@ -7,6 +7,7 @@ Regenerate the expected files after an intended change with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,10 +33,12 @@ def example(tmp_path: Path) -> Path:
     (tmp_path / "cache" / "library.json").unlink(missing_ok=True)
     page = tmp_path / "site" / "index.md"
     text = page.read_text(encoding="utf-8")
-    for name in ("research", "publications"):
+    for name in ("research", "publications"):  # keep the user's attributes, not the checksum
         start = text.index(f"<!-- scholarsync:begin {name}")
+        line_end = text.index("\n", start) + 1
+        begin = re.sub(r" checksum=\S+", "", text[start:line_end])
         end = text.index(f"<!-- scholarsync:end {name} -->")
-        text = text[:start] + f"<!-- scholarsync:begin {name} -->\n" + text[end:]
+        text = text[:start] + begin + text[end:]
     page.write_text(text, encoding="utf-8")
     return tmp_path
 

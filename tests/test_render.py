@@ -367,3 +367,24 @@ def test_page_format() -> None:
     assert page_format("site/index.md") == "md"
     assert page_format(Path("a.markdown")) == "md"
     assert page_format("a.HTML") == "html" and page_format("b.htm") == "html"
+
+
+def test_links_attribute_limits_the_kinds_of_link_shown() -> None:
+    from scholarsync.model import Person, Publication
+    from scholarsync.views import make_entry, select
+
+    pub = Publication(key="k", title="T", authors=[Person("Vima", "Gupta")], year=2024,
+                      links={"pdf": "https://x.org/a.pdf", "scholar": "https://scholar.google.com/c"},
+                      ids={"doi": "10.1/x"})
+    _, options = select([pub], {"links": "pdf, DOI"}, _config_for_links())
+    entry = make_entry(pub, _config_for_links().profile, 10, options.links)
+    assert list(entry.links) == ["pdf", "doi"]
+    assert "scholar" in make_entry(pub, _config_for_links().profile, 10).links
+
+
+def _config_for_links():
+    from pathlib import Path
+
+    from scholarsync.config import Config, SourceConfig
+
+    return Config(path=Path("x.toml"), root=Path("."), sources=(SourceConfig("bibtex", 0),))

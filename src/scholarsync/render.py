@@ -124,7 +124,8 @@ class Renderer:
         """What a template sees (documented in the default templates)."""
         config = self.config
         chosen, options = select(publications, attrs, config)
-        entries = [make_entry(p, config.profile, options.max_authors) for p in chosen]
+        entries = [make_entry(p, config.profile, options.max_authors, options.links)
+                   for p in chosen]
         groups: list[Group] = make_groups(entries, options.by_year, options.by_type)
         projects = [ProjectView.build(r, config.profile, options.max_authors)
                     for r in resolve_research(config, publications)[0]]

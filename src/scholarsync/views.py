@@ -4,7 +4,8 @@ Section attributes understood here (anything else is still passed on as ``attrs`
 ``type=article,inproceedings`` (``preprint`` means arXiv-only works), ``year=2024`` /
 ``2020-2024`` / ``2022-``, ``selected=true``, ``keys=key1,10.1145/x`` (these works, in this
 order), ``limit=5``, ``max_authors=3``, ``group=year|none``, ``group_by_type=true|false``,
-``heading=4`` (Markdown heading level of the year headings).
+``heading=4`` (Markdown heading level of the year headings), ``links=pdf,doi,arxiv`` (which
+kinds of link to show, in their usual order; default: all).
 """
 
 from __future__ import annotations
@@ -136,9 +137,12 @@ def shorten_authors(people: list[Person], owners: list[bool], limit: int,
     return items
 
 
-def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int) -> Entry:
+def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
+               shown_links: frozenset[str] | None = None) -> Entry:
     owners = [is_owner(p, profile) for p in pub.authors]
     links = publication_links(pub)
+    if shown_links is not None:
+        links = {kind: url for kind, url in links.items() if kind in shown_links}
     count = pub.citations.get("scholar") or None  # "cited by 0" is noise on a profile
     return Entry(
         pub=pub, key=pub.key, type=pub.type, type_group=type_group(pub), title=pub.title,
@@ -184,6 +188,7 @@ class Options:
     by_year: bool = True
     by_type: bool = False
     heading: int = 4
+    links: frozenset[str] | None = None  # link kinds to show; None: all
 
 
 def _int(attrs: dict[str, str], key: str, default: int, low: int, high: int = 10**6) -> int:
@@ -227,6 +232,8 @@ def select(pubs: list[Publication], attrs: dict[str, str],
         by_year=group == "year",
         by_type=_bool(attrs, "group_by_type", config.render.group_by_type),
         heading=_int(attrs, "heading", 4, 1, 6),
+        links=frozenset(k.strip().casefold() for k in attrs["links"].split(",") if k.strip())
+        if "links" in attrs else None,
     )
     if "keys" in attrs:
         chosen = [find_publication(ref, pubs) for ref in attrs["keys"].split(",") if ref.strip()]
