@@ -14,14 +14,12 @@ works without any ``.bib`` record get a generated ``<family><year><word>`` key.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from scholarsync.config import MatchConfig
+from scholarsync.gcpause import gc_paused
 from scholarsync.match import group_records
 from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Record
 from scholarsync.normalize import fold, normalize_doi
@@ -50,22 +48,8 @@ class MergeResult:
 def merge_records(records: list[Record], cfg: MatchConfig) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key."""
-    with _paused_gc():
+    with gc_paused():
         return _merge(records, cfg)
-
-
-@contextmanager
-def _paused_gc() -> Iterator[None]:
-    """Merging allocates many small acyclic objects next to the (large) set of records; the
-    cyclic collector would rescan the records again and again (40% of the time on a 20k-entry
-    file) and has nothing to free. Paused here, restored afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _merge(records: list[Record], cfg: MatchConfig) -> MergeResult:

@@ -19,7 +19,6 @@ What this adds to bibtexparser (whose middlewares are not used: they are slow an
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from bibtexparser.model import (
 )
 
 from scholarsync.errors import SourceError
+from scholarsync.gcpause import gc_paused
 from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.normalize import (
     latex_to_unicode,
@@ -516,23 +516,10 @@ def _quiet_parser() -> Iterator[None]:
         logger.setLevel(level)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: reading allocates millions of small acyclic objects,
-    and the collector's repeated passes over them cost about a third of the reading time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Problem]]:
     """Several files' ``(text, location)`` read as one bibliography, in order: macros and
     crossref parents of one file are visible to the others, duplicates are reported across."""
-    with _gc_paused():
+    with gc_paused():
         return _read_bib_texts(texts)
 
 
