@@ -16,10 +16,8 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote
 
-from scholarsync.latex import (  # noqa: F401  (latex_escape: re-exported, the shared API)
-    LATEX_HINT as _LATEX_HINT,
-)
-from scholarsync.latex import (  # noqa: F401
+from scholarsync.latex import LATEX_HINT as _LATEX_HINT
+from scholarsync.latex import (  # noqa: F401  (latex_escape is re-exported: the shared API)
     SYMBOL_WORDS,
     collapse_whitespace,
     latex_escape,
