@@ -184,6 +184,15 @@ class HttpClient:
         if self.expires_at is None or expiry < self.expires_at:
             self.expires_at = expiry
 
+    def forget(self, url: str) -> None:
+        """Drop the cached copy of a page its source found unusable (cut short, changed
+        layout), so that the next run asks the site again. Offline runs keep the cache."""
+        if self.offline:
+            return
+        key = cache_key(canonical_url(url))
+        (self.cache_dir / f"{key}.json").unlink(missing_ok=True)
+        self._validated.discard(key)
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()

@@ -87,6 +87,12 @@ def fill_from_last_good(result: SourceResult, last: Library | None) -> list[Reco
     result.records.extend(carried)
     result.stale_records = len(carried)
     state = last.sources.get(result.kind)
+    errors = any(p.level == "error" for p in result.problems)
+    if result.status != "failed" and carried and errors:  # a page cut short, items that failed
+        result.status = "stale"
+        since = f" since {state.read}" if state and state.read else ""
+        result.detail = (f"{len(carried)} works from the last good data{since}"
+                         + (f"; {result.detail}" if result.detail else ""))
     if result.status == "failed":
         result.status = "stale" if carried else "failed"
         if state and state.read:

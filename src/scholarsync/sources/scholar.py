@@ -233,6 +233,7 @@ def parse_profile_page(html: str, user: str, today: str, *, url: str | None = No
     if more is None:
         complete, detail = False, ("the 'Show more' button is missing (page cut or changed?): "
                                    "the list may be partial")
+        problems.append(Problem("error", detail, url, None, KIND))
     elif more.has_attr("disabled"):
         complete, detail = True, ""
     else:
@@ -277,6 +278,8 @@ class ScholarSource(Source):
         before = http.requests_made
         user = self.config.options["user"]
         parsed, page = self._parse(user, self.config.options.get("hl") or "en")
+        if any(p.level == "error" for p in parsed.problems):
+            http.forget(page.url)  # a page cut short is not kept for the next run
         fresh = freshness([page], self.context.today)
         detail = "; ".join(d for d in (parsed.detail, fresh.detail) if d)
         return SourceResult(kind=KIND, records=parsed.records, problems=parsed.problems,
