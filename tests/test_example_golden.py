@@ -6,7 +6,6 @@ Regenerate the expected files after an intended change with
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.expected import assert_matches_file
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden"
@@ -49,10 +50,7 @@ def run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def check_golden(produced: Path, name: str) -> None:
-    expected = GOLDEN / name
-    if os.environ.get("SCHOLARSYNC_REGEN"):
-        expected.write_bytes(produced.read_bytes())
-    assert produced.read_bytes() == expected.read_bytes(), f"{name} differs from {expected}"
+    assert_matches_file(produced.read_bytes(), GOLDEN / name)
 
 
 def test_offline_sync_of_the_example_matches_the_golden_page(example: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from scholarsync.sources.scholar import (
     profile_url,
     profile_user,
 )
+from tests.expected import assert_matches_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
 TODAY = "2024-06-01"
@@ -50,12 +50,7 @@ def outcome(name: str) -> dict:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_fixture_matches_expected_json(name: str) -> None:
     """Each page's parse equals the JSON beside it (SCHOLARSYNC_REGEN=1 rewrites them)."""
-    expected_path = FIXTURES / f"{name}.expected.json"
-    got = json.dumps(outcome(name), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("SCHOLARSYNC_REGEN") == "1":
-        expected_path.write_text(got, encoding="utf-8")
-    assert expected_path.exists(), f"{expected_path.name} missing: run with SCHOLARSYNC_REGEN=1"
-    assert got == expected_path.read_text(encoding="utf-8")
+    assert_matches_json(outcome(name), FIXTURES / f"{name}.expected.json")
 
 
 def test_every_fixture_page_has_a_case() -> None:
