@@ -27,8 +27,9 @@ def _failure(kind: str, exc: Exception) -> SourceResult:
         reason = f"not in the cache: {exc}"
     else:
         reason = str(exc)
+    level = "warning" if isinstance(exc, NotInCacheError) else "error"  # not fetched yet
     return SourceResult(kind=kind, status="failed", detail=reason,
-                        problems=[Problem("error", reason, source=kind)])
+                        problems=[Problem(level, reason, source=kind)])
 
 
 def read_source(config: Config, index: int, context: SourceContext) -> SourceResult:
