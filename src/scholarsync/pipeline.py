@@ -36,7 +36,7 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     """Read one configured source; any failure is contained in the result."""
     source_config = config.sources[index]
     kind = source_config.kind
-    http_before = context._http.requests_made if context._http else 0
+    before = context.requests_made
     try:
         source = KINDS[kind].load()(source_config, context)
         result = source.read()
@@ -45,8 +45,7 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     except Exception as exc:  # a bug in one source must not stop the others
         log.debug("source %s crashed", kind, exc_info=True)
         result = _failure(kind, RuntimeError(f"internal error ({type(exc).__name__}: {exc})"))
-    http_after = context._http.requests_made if context._http else 0
-    result.requests = max(result.requests, http_after - http_before)
+    result.requests = max(result.requests, context.requests_made - before)
     _relative_locations(result, config.root)
     return result
 

@@ -81,12 +81,11 @@ class SyncOutcome:
 
 
 def build(config: Config, context: SourceContext, progress: Progress | None = None,
-          last: Library | None = None, use_last: bool = True) -> BuildResult:
+          use_last: bool = True) -> BuildResult:
     """Read every source (the last good data standing in for failures) and merge."""
     from scholarsync.merge import merge_records
 
-    if use_last and last is None:
-        last = load_library(config.network.cache_dir)
+    last = load_library(config.network.cache_dir) if use_last else None
     results, carried = read_all(config, context, last, progress)
     records = [r for result in results for r in result.records]
     if progress:
@@ -183,7 +182,7 @@ def run_sync(config: Config, options: RunOptions, progress: Progress | None = No
         context.today = options.today
     try:
         result = build(config, context, progress)
-        expires = context._http.expires_at if context._http else None
+        expires = context.expires_at
     finally:
         context.close()
     outcome = SyncOutcome(result, diff_libraries(result.last, result.library), expires=expires)

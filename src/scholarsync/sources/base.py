@@ -34,6 +34,16 @@ class SourceContext:
                                     refresh=self.refresh)
         return self._http
 
+    @property
+    def requests_made(self) -> int:
+        """Requests that went to the network so far in this run (none before the client)."""
+        return self._http.requests_made if self._http is not None else 0
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        """When the first cached page used in this run stops being fresh."""
+        return self._http.expires_at if self._http is not None else None
+
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
