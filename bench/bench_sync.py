@@ -107,33 +107,9 @@ def build_site(root: Path, pages: Pages, bib_entries: int, shared: int, port: in
     (root / "bib" / "works.bib").write_text(bib_text(bib_entries, shared))
     (root / "index.md").write_text("# Me\n\n<!-- scholarsync:begin publications -->\n"
                                    "<!-- scholarsync:end publications -->\n")
-    items = ", ".join(f'"{i}"' for i in pages.items)
-    base = f"http://127.0.0.1:{port}"
-    (root / "scholarsync.toml").write_text(f"""
-[profile]
-name = "Vima Gupta"
-page = "index.md"
-
-[[sources]]
-kind = "bibtex"
-paths = ["bib/*.bib"]
-
-[[sources]]
-kind = "escholarship"
-items = [{items}]
-base_url = "{base}"
-
-[[sources]]
-kind = "scholar"
-user = "{USER}"
-base_url = "{base}"
-
-[outputs]
-bibtex = "publications.bib"
-
-[network]
-delay = 0
-""")
+    (root / "scholarsync.toml").write_text(sitegen.config_toml(
+        f"http://127.0.0.1:{port}", items=list(pages.items), user=USER, page="index.md",
+        bibtex=True))
 
 
 def timed(cmd: list[str], cwd: Path) -> float:

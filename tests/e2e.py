@@ -94,32 +94,9 @@ def make_site(tmp_path: Path, httpserver: HTTPServer) -> Site:
     (tmp_path / "bib" / "mine.bib").write_text(BIB)
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.md").write_bytes(PAGE.encode())
-    (tmp_path / "scholarsync.toml").write_text(f"""
-[profile]
-name = "Vima Gupta"
-page = "site/index.md"
-
-[[sources]]
-kind = "bibtex"
-paths = ["bib/*.bib"]
-
-[[sources]]
-kind = "escholarship"
-items = ["5cz2v6d5"]
-base_url = "{base}"
-
-[[sources]]
-kind = "scholar"
-user = "{USER}"
-base_url = "{base}"
-
-[outputs]
-bibtex = "publications.bib"
-
-[network]
-delay = 0
-timeout = 5
-""")
+    (tmp_path / "scholarsync.toml").write_text(sitegen.config_toml(
+        base, items=[ITEM.id], user=USER, page="site/index.md", bibtex=True,
+        network="delay = 0\ntimeout = 5\n"))
     return Site(tmp_path, httpserver, mode)
 
 

@@ -128,6 +128,27 @@ class="gs_btnPD"><span class="gs_wr"><span class="gs_lbl">Show more</span></span
 """
 
 
+def config_toml(base: str, *, items: list[str] | None = None, user: str | None = None,
+                page: str | None = None, bibtex: bool = False, network: str = "delay = 0\n"
+                ) -> str:
+    """A ``scholarsync.toml`` whose web sources are served by the local server at ``base``."""
+    parts = []
+    if page:
+        parts.append(f'[profile]\nname = "Vima Gupta"\npage = "{page}"\n')
+    if bibtex:
+        parts.append('[[sources]]\nkind = "bibtex"\npaths = ["bib/*.bib"]\n')
+    if items is not None:
+        listed = ", ".join(f'"{i}"' for i in items)
+        parts.append(f'[[sources]]\nkind = "escholarship"\nitems = [{listed}]\n'
+                     f'base_url = "{base}"\n')
+    if user:
+        parts.append(f'[[sources]]\nkind = "scholar"\nuser = "{user}"\nbase_url = "{base}"\n')
+    if bibtex:
+        parts.append('[outputs]\nbibtex = "publications.bib"\n')
+    parts.append("[network]\n" + network)
+    return "\n".join(parts)
+
+
 # The rules of scholar.google.com's robots.txt that concern profiles (2026).
 ROBOTS_SCHOLAR = """User-agent: *
 Disallow: /search

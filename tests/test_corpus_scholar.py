@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from scholarsync.config import load_config
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.scholar import ScholarSource, UnknownProfileError, parse_profile_page
+from tests import sitegen
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "scholar"
@@ -107,16 +108,9 @@ def test_real_page_through_local_server(tmp_path: Path, httpserver: HTTPServer) 
     httpserver.expect_request(
         "/citations", query_string="user=LZ5D_p4AAAAJ&hl=en&pagesize=100",
     ).respond_with_data(raw, content_type="text/html; charset=utf-8")
-    (tmp_path / "scholarsync.toml").write_text(f"""
-[[sources]]
-kind = "scholar"
-user = "LZ5D_p4AAAAJ"
-base_url = "{httpserver.url_for('/').rstrip('/')}"
-
-[network]
-delay = 0
-timeout = 5
-""")
+    (tmp_path / "scholarsync.toml").write_text(sitegen.config_toml(
+        httpserver.url_for("/").rstrip("/"), user="LZ5D_p4AAAAJ",
+        network="delay = 0\ntimeout = 5\n"))
     config = load_config(tmp_path / "scholarsync.toml")
     context = SourceContext(config, today="2026-02-16")
     try:

@@ -17,6 +17,7 @@ from scholarsync.sources.scholar import (
     profile_url,
     profile_user,
 )
+from tests import sitegen
 from tests.expected import assert_matches_json
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scholar"
@@ -180,16 +181,9 @@ def scholar(tmp_path: Path, httpserver):
     contexts: list = []
 
     def make(user: str, *, offline: bool = False) -> ScholarSource:
-        (tmp_path / "scholarsync.toml").write_text(f"""
-[[sources]]
-kind = "scholar"
-user = "{user}"
-base_url = "{httpserver.url_for('/').rstrip('/')}"
-
-[network]
-delay = 0
-timeout = 5
-""")
+        (tmp_path / "scholarsync.toml").write_text(sitegen.config_toml(
+            httpserver.url_for("/").rstrip("/"), user=user,
+            network="delay = 0\ntimeout = 5\n"))
         config = load_config(tmp_path / "scholarsync.toml")
         context = SourceContext(config, offline=offline, today=TODAY)
         contexts.append(context)
