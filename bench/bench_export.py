@@ -41,8 +41,8 @@ EXPORT = """
 import json, sys, time
 start = time.perf_counter()
 from scholarsync.config import MatchConfig
-from scholarsync.export import to_bibtex
-from scholarsync.merge import merge_records
+from scholarsync.outputs.exports import to_bibtex
+from scholarsync.core.merge import merge_records
 from scholarsync.sources.bibtex import read_bib_file
 records, problems = read_bib_file(sys.argv[1])
 read = time.perf_counter()

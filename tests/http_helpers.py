@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scholarsync.config import NetworkConfig
-from scholarsync.http import HttpClient
+from scholarsync.net.client import HttpClient
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -231,8 +231,8 @@ def test_source_with_only_unreadable_files_fails(tmp_path: Path) -> None:
         BibtexSource(config.sources[0], SourceContext(config)).read()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("scholarsync.http") is None,
-                    reason="scholarsync.http is not there yet")
+@pytest.mark.skipif(importlib.util.find_spec("scholarsync.net.client") is None,
+                    reason="scholarsync.net.client is not there yet")
 def test_source_fetches_bib_urls_through_the_http_client(tmp_path: Path, httpserver) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/pubs.bib").respond_with_data(

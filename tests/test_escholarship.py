@@ -301,7 +301,7 @@ def test_embargoed_item_loads_with_a_warning(site, httpserver) -> None:
 
 
 def test_every_item_failing_fails_the_source(site, httpserver) -> None:
-    from scholarsync.http import NotFoundError
+    from scholarsync.net.client import NotFoundError
 
     _serve(httpserver, "0test0y1", status=404)
     _serve(httpserver, "0test0y2", status=404)

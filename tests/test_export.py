@@ -11,7 +11,7 @@ import bibtexparser
 import pytest
 
 from scholarsync.config import MatchConfig
-from scholarsync.export import (
+from scholarsync.outputs.exports import (
     bibtex_entry,
     entry_fields,
     publication_json,
@@ -20,9 +20,9 @@ from scholarsync.export import (
     to_csl_json,
     to_json,
 )
-from scholarsync.merge import merge_records
+from scholarsync.core.merge import merge_records
 from scholarsync.model import Origin, Person, Publication, Record
-from scholarsync.normalize import normalize_doi, parse_bibtex_names, parse_year
+from scholarsync.core.normalize import normalize_doi, parse_bibtex_names, parse_year
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "bib"

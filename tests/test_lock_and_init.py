@@ -11,8 +11,8 @@ import pytest
 
 from scholarsync.config import load_config
 from scholarsync.errors import ConfigError
-from scholarsync.lock import RunLock
-from scholarsync.starter import write_starter
+from scholarsync.app.lock import RunLock
+from scholarsync.app.init import write_starter
 
 
 def test_second_lock_is_refused_and_released_after(tmp_path: Path) -> None:
@@ -25,7 +25,7 @@ def test_second_lock_is_refused_and_released_after(tmp_path: Path) -> None:
 
 
 def test_lock_of_a_killed_process_does_not_block(tmp_path: Path) -> None:
-    code = ("import sys, os; from scholarsync.lock import RunLock\n"
+    code = ("import sys, os; from scholarsync.app.lock import RunLock\n"
             f"l = RunLock({str(tmp_path)!r}).__enter__(); assert l.acquired\n"
             "os._exit(9)  # killed without releasing\n")
     proc = subprocess.run([sys.executable, "-c", code], timeout=60)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scholarsync.config import MatchConfig
-from scholarsync.match import features, group_records, score
+from scholarsync.core.match import features, group_records, score
 from scholarsync.model import Origin, Person, Record
 
 CFG = MatchConfig()

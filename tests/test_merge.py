@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scholarsync.config import MatchConfig
-from scholarsync.merge import merge_records
+from scholarsync.core.merge import merge_records
 from scholarsync.model import Origin, Person, Record
 
 CFG = MatchConfig()
@@ -229,7 +229,7 @@ def test_bib_order_decides_the_winner():
 
 def test_preprint_on_the_web_is_a_version_of_the_published_work_not_a_conflict() -> None:
     from scholarsync.config import MatchConfig
-    from scholarsync.merge import merge_records
+    from scholarsync.core.merge import merge_records
     from scholarsync.model import Origin, Person, Record
 
     authors = [Person("Vima", "Gupta"), Person("Sashank", "Varma")]

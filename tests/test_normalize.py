@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scholarsync.model import OTHERS, Person
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     arxiv_base,
     collapse_whitespace,
     fold,

@@ -6,8 +6,8 @@ import pytest
 
 from scholarsync.config import ProfileConfig
 from scholarsync.model import OTHERS, Person
-from scholarsync.normalize import parse_bibtex_name, parse_display_name
-from scholarsync.owner import is_owner
+from scholarsync.core.normalize import parse_bibtex_name, parse_display_name
+from scholarsync.core.owner import is_owner
 
 RENEE = ProfileConfig(name="Renée Dubois-Kaur")
 VIMA = ProfileConfig(name="Vima Gupta", aliases=("Gupta, V.",))

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from scholarsync.config import Config, load_config
 from scholarsync.errors import SectionError
-from scholarsync.escape import md_escape, safe_url
-from scholarsync.labels import research_label, venue_label
+from scholarsync.outputs.pages.escape import md_escape, safe_url
+from scholarsync.outputs.pages.labels import research_label, venue_label
 from scholarsync.model import Person, Publication, Record
-from scholarsync.render import PACKAGE_TEMPLATES, Renderer, page_format
-from scholarsync.research import find_publication, resolve_research
+from scholarsync.outputs.pages.render import PACKAGE_TEMPLATES, Renderer, page_format
+from scholarsync.outputs.pages.research import find_publication, resolve_research
 
 markdown_it = pytest.importorskip("markdown_it")
 MD = markdown_it.MarkdownIt("commonmark")  # raw HTML on, as on most Markdown sites
@@ -371,7 +371,7 @@ def test_page_format() -> None:
 
 def test_links_attribute_limits_the_kinds_of_link_shown() -> None:
     from scholarsync.model import Person, Publication
-    from scholarsync.views import make_entry, select
+    from scholarsync.outputs.pages.views import make_entry, select
 
     pub = Publication(key="k", title="T", authors=[Person("Vima", "Gupta")], year=2024,
                       links={"pdf": "https://x.org/a.pdf", "scholar": "https://scholar.google.com/c"},

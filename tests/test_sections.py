@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.sections import (
+from scholarsync.outputs.pages.sections import (
     BOM,
     apply_plan,
     body_checksum,

@@ -10,8 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scholarsync.config import load_config
-from scholarsync.lock import RunLock
-from scholarsync.sync import RunOptions, run_sync
+from scholarsync.app.lock import RunLock
+from scholarsync.app.sync import RunOptions, run_sync
 from tests.e2e import PAGE, Site, make_site, report, sources, sync
 
 

@@ -90,9 +90,9 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
          dry_run: bool, check: bool, force: bool, as_json: bool, quiet: bool,
          verbose: bool) -> None:
     """Fetch every source, merge, render the profile's sections and write the exports."""
-    from scholarsync import fastpath
-    from scholarsync.lock import RunLock
-    from scholarsync.report import file_diff, json_report, problem_lines, text_report
+    from scholarsync.app import unchanged
+    from scholarsync.app.lock import RunLock
+    from scholarsync.app.report import file_diff, json_report, problem_lines, text_report
 
     _logging(verbose)
     config = _load(ctx, config_path)
@@ -100,7 +100,7 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
         if not lock.acquired:
             _err(f"scholarsync: another sync holds the lock ({lock.path}); nothing done")
             sys.exit(0)
-        data = None if refresh or force else fastpath.unchanged_summary(config, offline)
+        data = None if refresh or force else unchanged.unchanged_summary(config, offline)
         if data is None:
             outcome, data, status = _full_sync(config, offline, refresh, dry_run, check, force,
                                                quiet)
@@ -125,10 +125,10 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
 def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool, force: bool,
                quiet: bool):
     """Run the whole pipeline; remember a clean run for the fast path."""
-    from scholarsync import fastpath
-    from scholarsync.progress import progress_reporter
-    from scholarsync.report import summary
-    from scholarsync.sync import RunOptions, exit_status, run_sync
+    from scholarsync.app import unchanged
+    from scholarsync.app.progress import progress_reporter
+    from scholarsync.app.report import summary
+    from scholarsync.app.sync import RunOptions, exit_status, run_sync
 
     options = RunOptions(offline=offline, refresh=refresh, dry_run=dry_run, check=check,
                          force=force)
@@ -137,7 +137,7 @@ def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool,
     data = summary(outcome, config.root)
     status = exit_status(outcome, check)
     if status == 0 and not (dry_run or check):
-        fastpath.save_state(config, data, outcome.expires)
+        unchanged.save_state(config, data, outcome.expires)
     return outcome, data, status
 
 
@@ -148,7 +148,7 @@ def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool,
 @_guard
 def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
     """Re-render the managed sections from the saved library, without fetching."""
-    from scholarsync.sync import exit_status, run_render
+    from scholarsync.app.sync import exit_status, run_render
 
     config = _load(ctx, config_path)
     outcome = run_render(config, force=force)
@@ -167,7 +167,7 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
 def _offline_publications(config):
     """Publications from .bib files afresh and web sources from the cache (as --offline)."""
     from scholarsync.sources.base import SourceContext
-    from scholarsync.sync import build
+    from scholarsync.app.sync import build
 
     context = SourceContext(config, offline=True)
     try:
@@ -187,7 +187,7 @@ def _offline_publications(config):
 def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
     """The merged publications, one line each, with the sources each came from."""
     pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync.export import to_json
+    from scholarsync.outputs.exports import to_json
 
     if as_json:
         click.echo(to_json(pubs), nl=False)
@@ -208,7 +208,7 @@ def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> 
 def export(ctx: click.Context, config_path: str | None, output: str | None, fmt: str) -> None:
     """The merged library as BibTeX, CSL-JSON or JSON."""
     pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync import export as writers
+    from scholarsync.outputs import exports as writers
     from scholarsync.fileio import write_atomic
 
     writer = {"bibtex": writers.to_bibtex, "csl-json": writers.to_csl_json,
@@ -231,7 +231,7 @@ def export(ctx: click.Context, config_path: str | None, output: str | None, fmt:
 @_guard
 def inspect(ctx: click.Context, config_path: str | None, target: str, offline: bool) -> None:
     """Fetch one page or item with the matching source and print its records as JSON."""
-    from scholarsync.inspecting import inspect_target
+    from scholarsync.app.inspect import inspect_target
 
     records = inspect_target(target, config_path or (ctx.obj or {}).get("config"),
                              offline=offline)
@@ -249,7 +249,7 @@ def inspect(ctx: click.Context, config_path: str | None, target: str, offline: b
 @_guard
 def init(github_action: bool, pull_request: bool, force: bool, directory: str) -> None:
     """Write a starter scholarsync.toml (asks a few questions on a terminal)."""
-    from scholarsync.starter import write_starter
+    from scholarsync.app.init import write_starter
 
     for path in write_starter(Path(directory), github_action=github_action,
                               pull_request=pull_request, force=force,

@@ -4,7 +4,7 @@ Field conventions shared by every room:
 
 * ``fields`` hold BibTeX field values in BibTeX form (LaTeX markup kept, no outer braces),
   keyed by lower-case field name. This is what the exporter writes. Web sources escape their
-  Unicode text into this form with :func:`scholarsync.normalize.latex_escape`.
+  Unicode text into this form with :func:`scholarsync.core.normalize.latex_escape`.
 * ``title`` / ``authors`` / ``venue`` are display values: Unicode, LaTeX decoded, whitespace
   collapsed. Templates and JSON use these.
 * ``ids`` keys: ``doi`` (lower-case, no URL prefix), ``arxiv`` (no version unless pinned),

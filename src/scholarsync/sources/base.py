@@ -11,7 +11,7 @@ from scholarsync.model import Record, SourceResult
 
 if TYPE_CHECKING:
     from scholarsync.config import Config, SourceConfig
-    from scholarsync.http import HttpClient
+    from scholarsync.net.client import HttpClient
 
 
 @dataclass
@@ -28,7 +28,7 @@ class SourceContext:
     def http(self) -> HttpClient:
         """The one polite, cached session, created on first use."""
         if self._http is None:
-            from scholarsync.http import HttpClient
+            from scholarsync.net.client import HttpClient
 
             self._http = HttpClient(self.config.network, offline=self.offline,
                                     refresh=self.refresh)

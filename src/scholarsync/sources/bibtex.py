@@ -37,9 +37,9 @@ from bibtexparser.model import (
 )
 
 from scholarsync.errors import SourceError
-from scholarsync.gcpause import gc_paused
+from scholarsync.core.gcpause import gc_paused
 from scholarsync.model import Origin, Problem, Record, SourceResult
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     latex_to_unicode,
     normalize_arxiv,
     normalize_doi,

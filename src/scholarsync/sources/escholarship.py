@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record, SourceResult
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     latex_escape,
     normalize_doi,
     parse_display_name,

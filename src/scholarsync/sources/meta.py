@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from bs4 import BeautifulSoup
 
-from scholarsync.normalize import collapse_whitespace
+from scholarsync.core.normalize import collapse_whitespace
 
 if TYPE_CHECKING:
-    from scholarsync.http import Page
+    from scholarsync.net.client import Page
 
 # Bidi embedding/override/isolate marks that some sites wrap visible strings in.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -30,7 +30,7 @@ from bs4 import BeautifulSoup, Tag
 
 from scholarsync.errors import ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record, SourceResult
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     latex_escape,
     normalize_arxiv,
     parse_display_name,
@@ -253,7 +253,7 @@ class ScholarSource(Source):
 
     def _parse(self, user: str, hl: str) -> tuple[ProfileParse, Any]:
         url = profile_url(user, hl)
-        from scholarsync.http import SignInRequiredError
+        from scholarsync.net.client import SignInRequiredError
 
         try:
             page = self.context.http.get(url, base_url=self.config.base_url,

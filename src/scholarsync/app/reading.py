@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scholarsync.config import Config
 from scholarsync.errors import BlockedError, NotInCacheError, SourceError
-from scholarsync.library import Library
+from scholarsync.core.library import Library
 from scholarsync.model import Problem, Publication, Record, SourceResult
 from scholarsync.sources import KINDS
 from scholarsync.sources.base import SourceContext

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scholarsync.model import Publication, SourceResult
-from scholarsync.sync import PlannedFile, SyncOutcome
+from scholarsync.app.sync import PlannedFile, SyncOutcome
 
 _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": "FAILED"}
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from scholarsync.model import Person, Publication
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     latex_escape,
     latex_to_unicode,
     normalize_arxiv,

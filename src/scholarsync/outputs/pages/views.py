@@ -17,8 +17,8 @@ from markupsafe import Markup
 
 from scholarsync.config import Config, ProfileConfig, ResearchProject
 from scholarsync.errors import SectionError
-from scholarsync.escape import Md
-from scholarsync.labels import (
+from scholarsync.outputs.pages.escape import Md
+from scholarsync.outputs.pages.labels import (
     best_url,
     is_preprint,
     kind_label,
@@ -27,8 +27,8 @@ from scholarsync.labels import (
     venue_label,
 )
 from scholarsync.model import Person, Publication
-from scholarsync.owner import is_owner
-from scholarsync.research import ResolvedProject, find_publication
+from scholarsync.core.owner import is_owner
+from scholarsync.outputs.pages.research import ResolvedProject, find_publication
 
 UNDATED = "Year unknown"
 TYPE_GROUPS = ("Journal articles", "Conference papers", "Preprints", "Books and chapters",

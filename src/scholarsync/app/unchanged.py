@@ -22,7 +22,7 @@ from typing import Any
 from scholarsync import __version__
 from scholarsync.config import Config
 from scholarsync.fileio import write_atomic
-from scholarsync.library import library_path
+from scholarsync.core.library import library_path
 
 STATE_NAME = "state.json"
 
@@ -48,7 +48,7 @@ def _inputs(config: Config) -> list[Path]:
 
 def _code_stamp() -> str:
     """The installed code (size and time of every module), so an upgrade runs afresh."""
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]
     stats = (p.stat() for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.j2")))
     return ";".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from scholarsync.config import Config
 from scholarsync.errors import HandEditedError, SectionError
 from scholarsync.fileio import write_atomic
-from scholarsync.library import (
+from scholarsync.core.library import (
     Library,
     LibraryDiff,
     SourceState,
@@ -19,7 +19,7 @@ from scholarsync.library import (
     load_library,
 )
 from scholarsync.model import Problem, Publication, SourceResult
-from scholarsync.pipeline import Progress, mark_stale, read_all
+from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.sources.base import SourceContext
 
 
@@ -83,7 +83,7 @@ class SyncOutcome:
 def build(config: Config, context: SourceContext, progress: Progress | None = None,
           use_last: bool = True) -> BuildResult:
     """Read every source (the last good data standing in for failures) and merge."""
-    from scholarsync.merge import merge_records
+    from scholarsync.core.merge import merge_records
 
     last = load_library(config.network.cache_dir) if use_last else None
     results, carried = read_all(config, context, last, progress)
@@ -115,11 +115,12 @@ def _source_states(results: list[SourceResult], last: Library | None) -> dict[st
 def plan_outputs(config: Config, build_result: BuildResult, force: bool,
                  outcome: SyncOutcome) -> None:
     """Render every managed section and every export into ``outcome.files``."""
-    from scholarsync import export
+    from scholarsync.outputs import exports
 
     pubs = build_result.publications
     _plan_pages(config, pubs, force, outcome)
-    writers = {"bibtex": export.to_bibtex, "csl_json": export.to_csl_json, "json": export.to_json}
+    writers = {"bibtex": exports.to_bibtex, "csl_json": exports.to_csl_json,
+               "json": exports.to_json}
     for role, writer in writers.items():
         path = getattr(config.outputs, role)
         if path is not None:
@@ -131,8 +132,8 @@ def plan_outputs(config: Config, build_result: BuildResult, force: bool,
 
 def _plan_pages(config: Config, pubs: list[Publication], force: bool,
                 outcome: SyncOutcome) -> None:
-    from scholarsync.render import Renderer, page_format, resolve_research
-    from scholarsync.sections import plan_page
+    from scholarsync.outputs.pages.render import Renderer, page_format, resolve_research
+    from scholarsync.outputs.pages.sections import plan_page
 
     if not config.profile.pages:
         return

@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from scholarsync.errors import BlockedError, ParseError
-from scholarsync.http_blocks import (
+from scholarsync.net.blocks import (
     SignInRequiredError,
     body_block,
     check_redirect,

@@ -6,7 +6,7 @@ idempotent (applying one twice changes nothing). ``latex_to_unicode`` is not (``
 ``{``, which would then be read as a group), but for ordinary text
 ``latex_to_unicode(latex_escape(s)) == collapse_whitespace(s)``.
 
-LaTeX decoding and escaping live in :mod:`scholarsync.latex` and are re-exported here.
+LaTeX decoding and escaping live in :mod:`scholarsync.core.latex` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote
 
-from scholarsync.latex import LATEX_HINT as _LATEX_HINT
-from scholarsync.latex import (  # noqa: F401  (latex_escape is re-exported: the shared API)
+from scholarsync.core.latex import LATEX_HINT as _LATEX_HINT
+from scholarsync.core.latex import (  # noqa: F401  (latex_escape is re-exported: the shared API)
     SYMBOL_WORDS,
     collapse_whitespace,
     latex_escape,

@@ -46,9 +46,9 @@ from scholarsync.errors import (
     ParseError,
 )
 from scholarsync.fileio import write_atomic
-from scholarsync.http_blocks import SignInRequiredError, host_of
-from scholarsync.http_robots import RobotsRules, agent_token
-from scholarsync.http_transport import (
+from scholarsync.net.blocks import SignInRequiredError, host_of
+from scholarsync.net.robots import RobotsRules, agent_token
+from scholarsync.net.transport import (
     MirrorAdapter,
     TransportState,
     blocked_earlier,
@@ -58,7 +58,7 @@ from scholarsync.http_transport import (
 __all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError", "SignInRequiredError",
            "BlockedError", "DisallowedError", "NetworkError", "NotInCacheError", "ParseError"]
 
-log = logging.getLogger("scholarsync.http")
+log = logging.getLogger("scholarsync.net.client")
 
 RETRY_STATUSES = (502, 503, 504)
 RETRY_AFTER_CAP = 30.0  # seconds; a longer Retry-After means: give up now

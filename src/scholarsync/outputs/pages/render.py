@@ -22,15 +22,15 @@ from markupsafe import Markup, escape
 
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
-from scholarsync.escape import Md, md_escape, md_url, safe_url
-from scholarsync.labels import link_label
+from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_url
+from scholarsync.outputs.pages.labels import link_label
 from scholarsync.model import Publication
-from scholarsync.research import find_publication, resolve_research
-from scholarsync.views import Entry, Group, ProjectView, make_entry, make_groups, select
+from scholarsync.outputs.pages.research import find_publication, resolve_research
+from scholarsync.outputs.pages.views import Entry, Group, ProjectView, make_entry, make_groups, select
 
 __all__ = ["Renderer", "page_format", "find_publication", "resolve_research", "PACKAGE_TEMPLATES"]
 
-PACKAGE_TEMPLATES = Path(str(files("scholarsync") / "templates"))
+PACKAGE_TEMPLATES = Path(str(files("scholarsync.outputs.pages") / "templates"))
 FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from scholarsync.config import Config, ResearchProject
 from scholarsync.model import Problem, Publication
-from scholarsync.normalize import (
+from scholarsync.core.normalize import (
     arxiv_base,
     normalize_arxiv,
     normalize_doi,
