@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from tests import sitegen  # noqa: E402
 
-from scholarsync.config import load_config  # noqa: E402
 from scholarsync.app.sync import RunOptions, run_sync  # noqa: E402
+from scholarsync.config import load_config  # noqa: E402
 
 USER = "Yno2pxMAAAAJ"
 COGSCI = "Proceedings of the Annual Meeting of the Cognitive Science Society"

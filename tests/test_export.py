@@ -11,6 +11,9 @@ import bibtexparser
 import pytest
 
 from scholarsync.config import MatchConfig
+from scholarsync.core.merge import merge_records
+from scholarsync.core.normalize import normalize_doi, parse_bibtex_names, parse_year
+from scholarsync.model import Origin, Person, Publication, Record
 from scholarsync.outputs.exports import (
     bibtex_entry,
     entry_fields,
@@ -20,9 +23,6 @@ from scholarsync.outputs.exports import (
     to_csl_json,
     to_json,
 )
-from scholarsync.core.merge import merge_records
-from scholarsync.model import Origin, Person, Publication, Record
-from scholarsync.core.normalize import normalize_doi, parse_bibtex_names, parse_year
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "bib"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scholarsync.core.library import Library, SourceState, diff_libraries, load_library, save_library
+from scholarsync.core.library import (
+    Library,
+    SourceState,
+    diff_libraries,
+    load_library,
+    save_library,
+)
 from scholarsync.model import Conflict, Origin, Person, Publication, Record
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from scholarsync.app.init import write_starter
+from scholarsync.app.lock import RunLock
 from scholarsync.config import load_config
 from scholarsync.errors import ConfigError
-from scholarsync.app.lock import RunLock
-from scholarsync.app.init import write_starter
 
 
 def test_second_lock_is_refused_and_released_after(tmp_path: Path) -> None:

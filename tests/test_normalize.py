@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scholarsync.model import OTHERS, Person
 from scholarsync.core.normalize import (
     arxiv_base,
     collapse_whitespace,
@@ -24,6 +23,7 @@ from scholarsync.core.normalize import (
     person_to_bibtex,
     title_key,
 )
+from scholarsync.model import OTHERS, Person
 
 # -- LaTeX -> Unicode ------------------------------------------------------------------------
 

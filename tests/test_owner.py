@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from scholarsync.config import ProfileConfig
-from scholarsync.model import OTHERS, Person
 from scholarsync.core.normalize import parse_bibtex_name, parse_display_name
 from scholarsync.core.owner import is_owner
+from scholarsync.model import OTHERS, Person
 
 RENEE = ProfileConfig(name="Renée Dubois-Kaur")
 VIMA = ProfileConfig(name="Vima Gupta", aliases=("Gupta, V.",))

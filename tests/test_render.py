@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from scholarsync.config import Config, load_config
 from scholarsync.errors import SectionError
+from scholarsync.model import Person, Publication, Record
 from scholarsync.outputs.pages.escape import md_escape, safe_url
 from scholarsync.outputs.pages.labels import research_label, venue_label
-from scholarsync.model import Person, Publication, Record
 from scholarsync.outputs.pages.render import PACKAGE_TEMPLATES, Renderer, page_format
 from scholarsync.outputs.pages.research import find_publication, resolve_research
 

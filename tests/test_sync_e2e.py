@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from scholarsync.config import load_config
 from scholarsync.app.lock import RunLock
 from scholarsync.app.sync import RunOptions, run_sync
+from scholarsync.config import load_config
 from tests.e2e import PAGE, Site, make_site, report, sources, sync
 
 

@@ -166,8 +166,8 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
 
 def _offline_publications(config):
     """Publications from .bib files afresh and web sources from the cache (as --offline)."""
-    from scholarsync.sources.base import SourceContext
     from scholarsync.app.sync import build
+    from scholarsync.sources.base import SourceContext
 
     context = SourceContext(config, offline=True)
     try:
@@ -208,8 +208,8 @@ def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> 
 def export(ctx: click.Context, config_path: str | None, output: str | None, fmt: str) -> None:
     """The merged library as BibTeX, CSL-JSON or JSON."""
     pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync.outputs import exports as writers
     from scholarsync.fileio import write_atomic
+    from scholarsync.outputs import exports as writers
 
     writer = {"bibtex": writers.to_bibtex, "csl-json": writers.to_csl_json,
               "json": writers.to_json}[fmt]

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scholarsync.config import Config
-from scholarsync.errors import BlockedError, NotInCacheError, SourceError
 from scholarsync.core.library import Library
+from scholarsync.errors import BlockedError, NotInCacheError, SourceError
 from scholarsync.model import Problem, Publication, Record, SourceResult
 from scholarsync.sources import KINDS
 from scholarsync.sources.base import SourceContext

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scholarsync.model import Publication, SourceResult
 from scholarsync.app.sync import PlannedFile, SyncOutcome
+from scholarsync.model import Publication, SourceResult
 
 _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": "FAILED"}
 

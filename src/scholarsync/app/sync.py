@@ -6,9 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.config import Config
-from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.fileio import write_atomic
 from scholarsync.core.library import (
     Library,
     LibraryDiff,
@@ -18,8 +17,9 @@ from scholarsync.core.library import (
     library_path,
     load_library,
 )
+from scholarsync.errors import HandEditedError, SectionError
+from scholarsync.fileio import write_atomic
 from scholarsync.model import Problem, Publication, SourceResult
-from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.sources.base import SourceContext
 
 

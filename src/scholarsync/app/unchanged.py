@@ -21,8 +21,8 @@ from typing import Any
 
 from scholarsync import __version__
 from scholarsync.config import Config
-from scholarsync.fileio import write_atomic
 from scholarsync.core.library import library_path
+from scholarsync.fileio import write_atomic
 
 STATE_NAME = "state.json"
 

@@ -23,8 +23,14 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from scholarsync.config import MatchConfig
+from scholarsync.core.normalize import (
+    arxiv_base,
+    name_key,
+    normalize_arxiv,
+    normalize_doi,
+    title_key,
+)
 from scholarsync.model import Record
-from scholarsync.core.normalize import arxiv_base, name_key, normalize_arxiv, normalize_doi, title_key
 
 #: Identifiers of which one work has at most one value: two records carrying different values
 #: are never joined by the fuzzy score. (Scholar ids are decisive when equal but not exclusive:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from scholarsync.config import MatchConfig
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.match import group_records
-from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Record
 from scholarsync.core.normalize import fold, normalize_doi
+from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Record
 
 _RANK = {kind: i for i, kind in enumerate(SOURCE_ORDER)}
 _VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue

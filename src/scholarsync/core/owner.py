@@ -15,8 +15,8 @@ import re
 from functools import lru_cache
 
 from scholarsync.config import ProfileConfig
-from scholarsync.model import Person
 from scholarsync.core.normalize import fold, name_key, parse_bibtex_name, parse_display_name
+from scholarsync.model import Person
 
 _WORD = re.compile(r"[^\W\d_]+\.?", re.UNICODE)
 

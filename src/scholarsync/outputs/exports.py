@@ -12,7 +12,6 @@ import json
 import re
 from typing import Any
 
-from scholarsync.model import Person, Publication
 from scholarsync.core.normalize import (
     latex_escape,
     latex_to_unicode,
@@ -21,6 +20,7 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
+from scholarsync.model import Person, Publication
 
 #: Conventional field order; any other field follows, alphabetically.
 FIELD_ORDER = (

@@ -36,9 +36,7 @@ from bibtexparser.model import (
     String,
 )
 
-from scholarsync.errors import SourceError
 from scholarsync.core.gcpause import gc_paused
-from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.core.normalize import (
     latex_to_unicode,
     normalize_arxiv,
@@ -47,6 +45,8 @@ from scholarsync.core.normalize import (
     parse_bibtex_names,
     parse_year,
 )
+from scholarsync.errors import SourceError
+from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.sources.base import Source
 
 KIND = "bibtex"

@@ -26,8 +26,6 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from scholarsync.errors import BlockedError, ParseError, SourceError
-from scholarsync.model import Origin, Person, Problem, Record, SourceResult
 from scholarsync.core.normalize import (
     latex_escape,
     normalize_doi,
@@ -35,6 +33,8 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
+from scholarsync.errors import BlockedError, ParseError, SourceError
+from scholarsync.model import Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources.base import Source
 from scholarsync.sources.meta import (
     MetaTags,

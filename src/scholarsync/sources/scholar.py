@@ -28,8 +28,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from scholarsync.errors import ParseError, SourceError
-from scholarsync.model import Origin, Person, Problem, Record, SourceResult
 from scholarsync.core.normalize import (
     latex_escape,
     normalize_arxiv,
@@ -37,6 +35,8 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
+from scholarsync.errors import ParseError, SourceError
+from scholarsync.model import Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources.base import Source
 from scholarsync.sources.meta import clean_text, freshness, parse_html
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scholarsync.outputs.pages.escape import safe_url
-from scholarsync.model import Publication
 from scholarsync.core.normalize import fold
+from scholarsync.model import Publication
+from scholarsync.outputs.pages.escape import safe_url
 
 # (words in the folded venue, abbreviation): the first match wins, so specific ones come first.
 KNOWN_VENUES: tuple[tuple[str, str], ...] = (

@@ -22,11 +22,18 @@ from markupsafe import Markup, escape
 
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
+from scholarsync.model import Publication
 from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_url
 from scholarsync.outputs.pages.labels import link_label
-from scholarsync.model import Publication
 from scholarsync.outputs.pages.research import find_publication, resolve_research
-from scholarsync.outputs.pages.views import Entry, Group, ProjectView, make_entry, make_groups, select
+from scholarsync.outputs.pages.views import (
+    Entry,
+    Group,
+    ProjectView,
+    make_entry,
+    make_groups,
+    select,
+)
 
 __all__ = ["Renderer", "page_format", "find_publication", "resolve_research", "PACKAGE_TEMPLATES"]
 

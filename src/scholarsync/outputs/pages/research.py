@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scholarsync.config import Config, ResearchProject
-from scholarsync.model import Problem, Publication
 from scholarsync.core.normalize import (
     arxiv_base,
     normalize_arxiv,
     normalize_doi,
     normalize_escholarship,
 )
+from scholarsync.model import Problem, Publication
 
 
 @dataclass

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from scholarsync.config import Config, ProfileConfig, ResearchProject
+from scholarsync.core.owner import is_owner
 from scholarsync.errors import SectionError
+from scholarsync.model import Person, Publication
 from scholarsync.outputs.pages.escape import Md
 from scholarsync.outputs.pages.labels import (
     best_url,
@@ -26,8 +28,6 @@ from scholarsync.outputs.pages.labels import (
     research_label,
     venue_label,
 )
-from scholarsync.model import Person, Publication
-from scholarsync.core.owner import is_owner
 from scholarsync.outputs.pages.research import ResolvedProject, find_publication
 
 UNDATED = "Year unknown"
