@@ -41,7 +41,7 @@ EXPORT = """
 import json, sys, time
 start = time.perf_counter()
 from scholarsync.config import MatchConfig
-from scholarsync.outputs.exports import to_bibtex
+from scholarsync.outputs.bibtex import to_bibtex
 from scholarsync.core.merge import merge_records
 from scholarsync.sources.bibtex import read_bib_file
 records, problems = read_bib_file(sys.argv[1])

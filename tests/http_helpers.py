@@ -11,6 +11,7 @@ from werkzeug import Request, Response
 
 from scholarsync.config import NetworkConfig
 from scholarsync.net.client import HttpClient
+from scholarsync.sources.scholar import ScholarSource
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -27,9 +28,11 @@ def network(tmp_path: Path, **overrides: object) -> NetworkConfig:
 
 def client(tmp_path: Path, *, offline: bool = False, refresh: bool = False,
            **overrides: object) -> HttpClient:
-    """A client with tiny retry pauses (tests stay fast)."""
+    """A client with tiny retry pauses (tests stay fast) and Scholar's block rules (what a
+    run registers when a config has a Scholar source)."""
     return HttpClient(network(tmp_path, **overrides), offline=offline, refresh=refresh,
-                      retries=2, backoff=0.01, retry_after_cap=2.0)
+                      retries=2, backoff=0.01, retry_after_cap=2.0,
+                      block_rules=ScholarSource.block_rules)
 
 
 def base(server: HTTPServer) -> str:

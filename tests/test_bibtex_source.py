@@ -75,9 +75,9 @@ def test_ids_links_and_extra(profile) -> None:
     assert gupta.links["escholarship"] == "https://escholarship.org/uc/item/5cz2v6d5"
     assert gupta.links["code"] == "https://github.com/example/infinity"
     assert "pdf" not in gupta.links  # a relative al-folio file name is not a URL
-    assert gupta.extra["selected"] is True
-    assert gupta.extra["keywords"] == ["counting", "neural networks"]
-    assert gupta.extra["abstract"] == "We study infinity \u2013 the concept."
+    assert gupta.selected is True
+    assert gupta.keywords == ["counting", "neural networks"]
+    assert gupta.abstract == "We study infinity \u2013 the concept."
     doe = records["doe2020local"]
     assert doe.ids == {"doi": "10.1145/abc.123"}
     assert doe.links["doi"] == "https://doi.org/10.1145/abc.123"

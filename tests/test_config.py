@@ -41,7 +41,7 @@ def test_minimal_config_loads_with_defaults(tmp_path: Path) -> None:
     assert [Path(p).name for p in source.options["paths"]] == ["a.bib", "b.bib"]
     assert config.network.cache_dir == tmp_path.resolve() / "cache"
     assert config.network.delay == 1.0 and config.network.timeout == 20.0
-    assert config.outputs.bibtex is None and config.profile.pages == ()
+    assert "bibtex" not in config.outputs and config.profile.pages == ()
 
 
 def test_full_config(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ delay = 2
     assert eschol.base_url == "http://127.0.0.1:8000"
     assert scholar.options["user"] == "Yno2pxMAAAAJ"
     assert config.research[0].publications == ("gupta2024infinity",)
-    assert config.outputs.bibtex == tmp_path.resolve() / "out" / "publications.bib"
+    assert config.outputs["bibtex"] == tmp_path.resolve() / "out" / "publications.bib"
     assert config.network.delay == 2.0
 
 

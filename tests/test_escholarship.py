@@ -106,8 +106,8 @@ def test_meta_and_page_data_together() -> None:
         "pdf": "https://escholarship.org/content/qt5cz2v6d5/qt5cz2v6d5.pdf"}
     assert record.origin.location == "https://escholarship.org/uc/item/5cz2v6d5"
     # the abstract comes from the page data, HTML stripped
-    assert record.extra["abstract"] == "Placeholder abstract written for tests."
-    assert record.extra["keywords"] == ["placeholder keyword", "written for tests"]
+    assert record.abstract == "Placeholder abstract written for tests."
+    assert record.keywords == ["placeholder keyword", "written for tests"]
 
 
 def test_meta_tags_only() -> None:
@@ -142,8 +142,8 @@ def test_name_attribute_conference_and_dublin_core() -> None:
     assert record.type == "inproceedings"
     assert record.fields["booktitle"] == "Workshop on Test Fixtures"
     assert record.year == 2019 and record.ids["doi"] == "10.5555/workshop.2019.1"
-    assert record.extra["keywords"] == ["fixtures", "parsing", "tests"]
-    assert record.extra["abstract"] == "Placeholder abstract written for tests."
+    assert record.keywords == ["fixtures", "parsing", "tests"]
+    assert record.abstract == "Placeholder abstract written for tests."
 
 
 def test_property_attribute_on_every_tag() -> None:

@@ -14,15 +14,9 @@ from scholarsync.config import MatchConfig
 from scholarsync.core.merge import merge_records
 from scholarsync.core.normalize import normalize_doi, parse_bibtex_names, parse_year
 from scholarsync.model import Origin, Person, Publication, Record
-from scholarsync.outputs.exports import (
-    bibtex_entry,
-    entry_fields,
-    publication_json,
-    safe_value,
-    to_bibtex,
-    to_csl_json,
-    to_json,
-)
+from scholarsync.outputs.bibtex import bibtex_entry, entry_fields, safe_value, to_bibtex
+from scholarsync.outputs.csl_json import to_csl_json
+from scholarsync.outputs.json import publication_json, to_json
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "bib"
@@ -44,8 +38,9 @@ def _plain_records(text: str, location: str) -> list[Record]:
         fields = {f.key.lower(): str(f.value) for f in entry.fields}
         authors, truncated = parse_bibtex_names(fields.get("author", ""))
         doi = normalize_doi(fields.get("doi"))
-        records.append(Record("bibtex", Origin("bibtex", location, entry.start_line + 1),
-                              entry.key, entry.entry_type.lower(), fields,
+        records.append(Record(source="bibtex",
+                              origin=Origin("bibtex", location, entry.start_line + 1),
+                              key=entry.key, type=entry.entry_type.lower(), fields=fields,
                               title=fields.get("title", ""), authors=authors,
                               authors_truncated=truncated, year=parse_year(fields.get("year")),
                               ids={"doi": doi} if doi else {}))

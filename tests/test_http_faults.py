@@ -10,7 +10,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from scholarsync.errors import BlockedError, NetworkError, ParseError
-from scholarsync.net.client import HttpStatusError, SignInRequiredError
+from scholarsync.net.client import HttpStatusError
+from scholarsync.sources.scholar import SignInRequiredError
 from tests.http_helpers import (
     ESCHOLARSHIP,
     PAGE,

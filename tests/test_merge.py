@@ -233,14 +233,14 @@ def test_preprint_on_the_web_is_a_version_of_the_published_work_not_a_conflict()
     from scholarsync.model import Origin, Person, Record
 
     authors = [Person("Vima", "Gupta"), Person("Sashank", "Varma")]
-    mine = Record("bibtex", Origin("bibtex", "bib/a.bib", 1), "gupta2024", "inproceedings",
-                  {"title": "Understanding Infinity", "year": "2024",
+    mine = Record(source="bibtex", origin=Origin("bibtex", "bib/a.bib", 1), key="gupta2024",
+                  type="inproceedings", fields={"title": "Understanding Infinity", "year": "2024",
                    "booktitle": "Proceedings of CogSci", "eprint": "2311.15194"},
                   title="Understanding Infinity", authors=authors, year=2024,
                   venue="Proceedings of CogSci", ids={"arxiv": "2311.15194"})
-    preprint = Record("scholar", Origin("scholar", "https://scholar.google.com/x", 2),
-                      "scholar:U:b", "misc",
-                      {"title": "Understanding the Countably Infinite", "year": "2023",
+    preprint = Record(source="scholar", origin=Origin("scholar", "https://scholar.google.com/x", 2),
+                      key="scholar:U:b", type="misc",
+                      fields={"title": "Understanding the Countably Infinite", "year": "2023",
                        "howpublished": "arXiv preprint arXiv:2311.15194"},
                       title="Understanding the Countably Infinite", authors=authors, year=2023,
                       venue="arXiv preprint arXiv:2311.15194",
@@ -249,6 +249,6 @@ def test_preprint_on_the_web_is_a_version_of_the_published_work_not_a_conflict()
     (pub,) = result.publications
     assert pub.key == "gupta2024" and pub.title == "Understanding Infinity" and pub.year == 2024
     assert pub.conflicts == [] and result.problems == []
-    assert pub.extra["versions"][0]["title"] == "Understanding the Countably Infinite"
+    assert pub.versions[0]["title"] == "Understanding the Countably Infinite"
     assert pub.citations == {"scholar": 4} and pub.ids["scholar"] == "U:b"
     assert pub.sources == ["bibtex", "scholar"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from scholarsync.sources.meta import clean_text, freshness, html_to_text, read_meta
+from scholarsync.sources.base import freshness
+from scholarsync.sources.meta import clean_text, html_to_text, read_meta
 
 PAGE = """<html><head>
 <meta property="citation_title" content="  A  Title  "/>

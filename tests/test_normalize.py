@@ -15,7 +15,6 @@ from scholarsync.core.normalize import (
     name_key,
     normalize_arxiv,
     normalize_doi,
-    normalize_escholarship,
     parse_bibtex_name,
     parse_bibtex_names,
     parse_display_name,
@@ -24,6 +23,7 @@ from scholarsync.core.normalize import (
     title_key,
 )
 from scholarsync.model import OTHERS, Person
+from scholarsync.sources.escholarship import item_id
 
 # -- LaTeX -> Unicode ------------------------------------------------------------------------
 
@@ -243,16 +243,17 @@ def test_normalize_arxiv_is_idempotent(value: str) -> None:
 @pytest.mark.parametrize(("value", "item"), [
     ("https://escholarship.org/uc/item/5cz2v6d5", "5cz2v6d5"),
     ("https://escholarship.org/uc/item/qt5cz2v6d5", "5cz2v6d5"),
-    ("https://escholarship.org/content/qt91z2p9h1/qt91z2p9h1_noSplash_ab12.pdf", "91z2p9h1"),
+    ("https://escholarship.org/content/qt91z2p9h1/qt91z2p9h1_noSplash_d89a45b032c07c6c0d0c5cfca8df2884.pdf",
+     "91z2p9h1"),
     ("qt5cz2v6d5", "5cz2v6d5"),
     ("5CZ2V6D5", "5cz2v6d5"),
     ("https://example.org/uc/item/5cz2v6d5", None),
     ("too-long-id", None),
 ])
-def test_normalize_escholarship(value: str, item: str | None) -> None:
-    assert normalize_escholarship(value) == item
+def test_escholarship_item_id(value: str, item: str | None) -> None:
+    assert item_id(value) == item
     if item:
-        assert normalize_escholarship(item) == item
+        assert item_id(item) == item
 
 
 @pytest.mark.parametrize(("value", "year"), [

@@ -109,7 +109,7 @@ def test_entry_fields_links_citations_selected(tmp_path: Path) -> None:
                ids={"doi": "10.1000/xyz", "arxiv": "2311.15194", "escholarship": "5cz2v6d5"},
                links={"pdf": "https://example.org/a.pdf", "code": "https://github.com/x/y"},
                citations={"scholar": 7}, citations_read={"scholar": "2024-06-01"},
-               extra={"selected": True})
+               selected=True)
     text = render(make_config(tmp_path), [item])
     assert text.startswith("#### 2024\n\n- ★ **Renée Dubois-Kaur**, Sam Lee. Counting. *" + COGSCI
                            + "*, 2024. [PDF](https://example.org/a.pdf) · ")
@@ -124,7 +124,7 @@ def test_entry_fields_links_citations_selected(tmp_path: Path) -> None:
 
 
 def test_attribute_filters(tmp_path: Path) -> None:
-    pubs = [pub("a", "Alpha", 2024, extra={"selected": True}), pub("b", "Beta", 2022),
+    pubs = [pub("a", "Alpha", 2024, selected=True), pub("b", "Beta", 2022),
             pub("c", "Gamma", 2020, type="article"), pub("d", "Delta", 2023)]
     config = make_config(tmp_path)
     assert re.findall(r"(Alpha|Beta|Gamma|Delta)", render(config, pubs, limit="2")) == [
@@ -281,7 +281,7 @@ def test_find_publication_by_any_identifier() -> None:
     target = pub("gupta2024infinity", ids={"doi": "10.1000/abc", "arxiv": "2311.15194v2",
                                            "escholarship": "5cz2v6d5"},
                  aliases=["other-key"])
-    target.records.append(Record("scholar", None, "k", ids={"scholar": "Yno2pxMAAAAJ:abc"}))
+    target.records.append(Record(source="scholar", key="k", ids={"scholar": "Yno2pxMAAAAJ:abc"}))
     pubs = [pub("x"), target]
     for ref in ("gupta2024infinity", "GUPTA2024INFINITY", "other-key", "10.1000/ABC",
                 "https://doi.org/10.1000/abc", "2311.15194", "arXiv:2311.15194v1",

@@ -187,7 +187,7 @@ def _offline_publications(config):
 def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
     """The merged publications, one line each, with the sources each came from."""
     pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync.outputs.exports import to_json
+    from scholarsync.outputs.json import to_json
 
     if as_json:
         click.echo(to_json(pubs), nl=False)
@@ -209,10 +209,11 @@ def export(ctx: click.Context, config_path: str | None, output: str | None, fmt:
     """The merged library as BibTeX, CSL-JSON or JSON."""
     pubs = _offline_publications(_load(ctx, config_path))
     from scholarsync.fileio import write_atomic
-    from scholarsync.outputs import exports as writers
+    from scholarsync.outputs.bibtex import to_bibtex
+    from scholarsync.outputs.csl_json import to_csl_json
+    from scholarsync.outputs.json import to_json
 
-    writer = {"bibtex": writers.to_bibtex, "csl-json": writers.to_csl_json,
-              "json": writers.to_json}[fmt]
+    writer = {"bibtex": to_bibtex, "csl-json": to_csl_json, "json": to_json}[fmt]
     text = writer(pubs)
     if output:
         write_atomic(Path(output), text.encode("utf-8"))

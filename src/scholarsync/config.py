@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import glob
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scholarsync import outputs as output_registry
+from scholarsync import sources as source_registry
 from scholarsync.errors import ConfigError
-from scholarsync.sources import KINDS
 
 CONFIG_NAME = "scholarsync.toml"
+DEFAULT_CITATIONS = ("scholar", "openalex", "semanticscholar")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class ProfileConfig:
     name: str = ""
     aliases: tuple[str, ...] = ()
     pages: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()  # keys, ids or titles kept out of every output
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,6 @@ class ResearchProject:
 
 
 @dataclass(frozen=True)
-class OutputsConfig:
-    bibtex: Path | None = None
-    csl_json: Path | None = None
-    json: Path | None = None
-
-
-@dataclass(frozen=True)
 class NetworkConfig:
     cache_dir: Path
     delay: float = 1.0
@@ -59,6 +56,7 @@ class NetworkConfig:
     max_age_hours: float = 24.0
     max_bytes: int = 5_000_000
     user_agent: str = ""
+    email: str = ""  # sent as mailto to services with a polite pool
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,7 @@ class RenderConfig:
     max_authors: int = 10
     group_by_type: bool = False
     templates: Path | None = None  # folder of user templates overriding the defaults
+    citations: tuple[str, ...] = DEFAULT_CITATIONS  # whose citation count a page shows first
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class Config:
     sources: tuple[SourceConfig, ...]
     profile: ProfileConfig = ProfileConfig()
     research: tuple[ResearchProject, ...] = ()
-    outputs: OutputsConfig = OutputsConfig()
+    outputs: dict[str, Path] = field(default_factory=dict, hash=False, compare=False)
     network: NetworkConfig = NetworkConfig(cache_dir=Path("cache"))
     matching: MatchConfig = MatchConfig()
     render: RenderConfig = RenderConfig()
@@ -164,6 +163,9 @@ class _Parser:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(f"{where}.{key}", f"must be a number, got {value!r}")
+        if not math.isfinite(value) or value > 1e9:
+            raise self.error(f"{where}.{key}", f"must be a finite number (at most 1e9), "
+                             f"got {value!r}")
         if value < minimum:
             raise self.error(f"{where}.{key}", f"must be at least {minimum}, got {value}")
         return float(value)
@@ -194,7 +196,7 @@ class _Parser:
         )
 
     def profile(self, table: dict[str, Any]) -> ProfileConfig:
-        self.check_keys(table, ("name", "aliases", "page"), "profile")
+        self.check_keys(table, ("name", "aliases", "page", "exclude"), "profile")
         pages = tuple(self.path(p) for p in self.strings(table, "page", "profile"))
         for page in pages:
             if not page.is_file():
@@ -204,10 +206,11 @@ class _Parser:
             name=self.string(table, "name", "profile").strip(),
             aliases=self.strings(table, "aliases", "profile"),
             pages=pages,
+            exclude=self.strings(table, "exclude", "profile"),
         )
 
     def sources(self, value: Any) -> tuple[SourceConfig, ...]:
-        kinds = ", ".join(KINDS)
+        kinds = ", ".join(source_registry.kinds())
         if not value:
             raise self.error("sources", "at least one [[sources]] table is required "
                              f"(kind = one of: {kinds})")
@@ -217,32 +220,21 @@ class _Parser:
 
     def source(self, index: int, table: dict[str, Any]) -> SourceConfig:
         where = f"sources[{index}]"
+        kinds = ", ".join(source_registry.kinds())
         name = table.get("kind")
         if name is None:
-            raise self.error(f"{where}.kind", f"missing; valid kinds: {', '.join(KINDS)}")
-        if name not in KINDS:
-            raise self.error(f"{where}.kind",
-                             f"unknown kind {name!r}; valid kinds: {', '.join(KINDS)}")
-        spec = KINDS[name]
-        allowed = spec.keys + (("base_url",) if spec.web and "base_url" not in spec.keys else ())
+            raise self.error(f"{where}.kind", f"missing; valid kinds: {kinds}")
+        if not isinstance(name, str) or name not in source_registry.kinds():
+            raise self.error(f"{where}.kind", f"unknown kind {name!r}; valid kinds: {kinds}")
+        cls = source_registry.source_class(name)
+        web_keys = ("base_url", "max_age_hours") if cls.web else ()
+        allowed = tuple(dict.fromkeys(("kind", *cls.required, *cls.optional, *web_keys)))
         self.check_keys(table, allowed, where)
-        for key in spec.required:
+        for key in cls.required:
             if key not in table:
                 raise self.error(f"{where}.{key}", f"required for kind {name!r}")
-        options: dict[str, Any] = {}
-        for key in ("paths", "items"):
-            if key in table:
-                values = self.strings(table, key, where)
-                if not values:
-                    raise self.error(f"{where}.{key}", "must list at least one entry")
-                options[key] = values
-        if name == "bibtex":
-            options["paths"] = self.bib_paths(options["paths"], where)
-            options["encoding"] = self.string(table, "encoding", where) or None
-        if name == "scholar":
-            options["user"] = self.scholar_user(self.string(table, "user", where), where)
-            options["hl"] = self.string(table, "hl", where, "en")
-        if "max_age_hours" in table:
+        options = dict(cls.parse_options(OptionReader(self, table, where)))
+        if cls.web and "max_age_hours" in table:
             options["max_age_hours"] = self.number(table, "max_age_hours", where, 24.0)
         base_url = self.string(table, "base_url", where) or None
         if base_url and not re.match(r"https?://[^/\s]+", base_url):
@@ -267,14 +259,6 @@ class _Parser:
             resolved.extend(m for m in files if m not in resolved)
         return tuple(resolved)
 
-    def scholar_user(self, value: str, where: str) -> str:
-        match = re.search(r"[?&]user=([\w-]{12})", value)
-        user = match.group(1) if match else value.strip()
-        if not re.fullmatch(r"[\w-]{12}", user):
-            raise self.error(f"{where}.user", f"{value!r} is not a Scholar user id "
-                             "(12 characters, as in citations?user=Yno2pxMAAAAJ)")
-        return user
-
     def research(self, value: Any) -> tuple[ResearchProject, ...]:
         if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
             raise self.error("research", "must be an array of tables: write [[research]]")
@@ -293,16 +277,19 @@ class _Parser:
             ))
         return tuple(projects)
 
-    def outputs(self, table: dict[str, Any]) -> OutputsConfig:
-        self.check_keys(table, ("bibtex", "csl_json", "json"), "outputs")
-        return OutputsConfig(
-            bibtex=self.optional_path(table, "bibtex", "outputs"),
-            csl_json=self.optional_path(table, "csl_json", "outputs"),
-            json=self.optional_path(table, "json", "outputs"),
-        )
+    def outputs(self, table: dict[str, Any]) -> dict[str, Path]:
+        keys = tuple(output_registry.keys())
+        self.check_keys(table, keys, "outputs")
+        outputs: dict[str, Path] = {}
+        for key in keys:
+            path = self.optional_path(table, key, "outputs")
+            if path is not None:
+                outputs[key] = path
+        return outputs
 
     def network(self, table: dict[str, Any]) -> NetworkConfig:
-        keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent")
+        keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent",
+                "email")
         self.check_keys(table, keys, "network")
         timeout = self.number(table, "timeout", "network", 20.0)
         if timeout <= 0:
@@ -314,6 +301,7 @@ class _Parser:
             max_age_hours=self.number(table, "max_age_hours", "network", 24.0),
             max_bytes=int(self.number(table, "max_bytes", "network", 5_000_000, 1024)),
             user_agent=self.string(table, "user_agent", "network"),
+            email=self.string(table, "email", "network").strip(),
         )
 
     def matching(self, table: dict[str, Any]) -> MatchConfig:
@@ -328,7 +316,8 @@ class _Parser:
         return MatchConfig(**values)
 
     def render(self, table: dict[str, Any]) -> RenderConfig:
-        self.check_keys(table, ("max_authors", "group_by_type", "templates"), "render")
+        self.check_keys(table, ("max_authors", "group_by_type", "templates", "citations"),
+                        "render")
         group = table.get("group_by_type", False)
         if not isinstance(group, bool):
             raise self.error("render.group_by_type", "must be true or false")
@@ -339,4 +328,42 @@ class _Parser:
             max_authors=int(self.number(table, "max_authors", "render", 10, 1)),
             group_by_type=group,
             templates=templates,
+            citations=self.strings(table, "citations", "render") or DEFAULT_CITATIONS,
         )
+
+
+class OptionReader:
+    """One ``[[sources]]`` table, handed to its source to parse (see ``Source.parse_options``).
+    Every error names the file, the table and the key."""
+
+    def __init__(self, parser: _Parser, table: dict[str, Any], where: str):
+        self._parser = parser
+        self.table = table
+        self.where = where
+        self.root = parser.root
+
+    def get(self, key: str) -> Any:
+        return self.table.get(key)
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return self._parser.error(f"{self.where}.{key}", message)
+
+    def string(self, key: str, default: str = "") -> str:
+        return self._parser.string(self.table, key, self.where, default)
+
+    def strings(self, key: str, nonempty: bool = False) -> tuple[str, ...]:
+        values = self._parser.strings(self.table, key, self.where)
+        if nonempty and not values:
+            raise self.error(key, "must list at least one entry")
+        return values
+
+    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+        return self._parser.number(self.table, key, self.where, default, minimum)
+
+    def path(self, value: str) -> Path:
+        """A path relative to the config file's folder."""
+        return self._parser.path(value)
+
+    def bib_paths(self, key: str) -> tuple[str, ...]:
+        """Globs expanded (sorted) relative to the config; http(s) URLs kept as they are."""
+        return self._parser.bib_paths(self.strings(key, nonempty=True), self.where)

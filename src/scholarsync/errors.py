@@ -23,6 +23,12 @@ class ConfigError(ScholarsyncError):
         super().__init__(head + message)
 
 
+class UsageError(ScholarsyncError):
+    """A command was given something it cannot use (an unknown id, nothing cached offline)."""
+
+    exit_status = 2
+
+
 class SourceError(ScholarsyncError):
     """One source (or one item of it) could not be read; other sources go on."""
 
@@ -43,6 +49,8 @@ class NotInCacheError(SourceError):
 
 class BlockedError(SourceError):
     """The site refused us (CAPTCHA, /sorry/, 429, WAF, sign-in wall). Never retried."""
+
+    host_wide = True  # no further request goes to that host in this run
 
 
 class DisallowedError(SourceError):

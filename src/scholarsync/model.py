@@ -16,10 +16,10 @@ Field conventions shared by every room:
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-SOURCE_ORDER = ("bibtex", "escholarship", "scholar")
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,96 @@ class Origin:
         return cls(data["source"], data["location"], data.get("line"))
 
 
-@dataclass
-class Record:
-    """What one source says about one work."""
+@dataclass(frozen=True)
+class IdentifierSpec:
+    """An identifier a source yields: how matching treats it and how it becomes a link."""
 
-    source: str  # source kind: "bibtex", "escholarship", "scholar"
-    origin: Origin
-    key: str  # bib citation key, or a stable id derived by the source
+    name: str  # key in ``ids``
+    decisive: bool = True  # two records sharing a value are the same work
+    exclusive: bool = False  # two records with different values are never the same work
+    link: str = ""  # URL template; ``{id}`` is replaced by the value
+    label: str = ""  # label of that link on a page
+    listed: bool = False  # always present in the contract JSON's ``ids`` (null when unknown)
+    landing: bool = False  # its link is the work's landing page (a BibTeX ``url`` fallback)
+    parse: Callable[[str], str | None] | None = field(default=None, compare=False)
+    # ``match_key`` normalizes a value for comparison; ``alias`` maps a value that really
+    # names another identifier (an arXiv DOI) to that (name, key)
+    match_key: Callable[[str], str | None] | None = field(default=None, compare=False)
+    alias: Callable[[str], tuple[str, str] | None] | None = field(default=None, compare=False)
+    # ``parse`` reads this id out of a reference or URL ("qt5cz2v6d5", an item URL …)
+
+    def url(self, value: str) -> str:
+        return self.link.replace("{id}", value) if self.link else ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What core and output code may know of the sources, asked of the registry once."""
+
+    identifiers: tuple[IdentifierSpec, ...] = ()
+    ranks: dict[str, int] = field(default_factory=dict)  # source kind -> field precedence
+    user_owned: frozenset[str] = frozenset()  # kinds whose records are the user's own entries
+    citation_labels: dict[str, str] = field(default_factory=dict)  # kind -> "Google Scholar"
+    link_labels: dict[str, str] = field(default_factory=dict)  # link key -> label, shown order
+    best_links: tuple[str, ...] = ()  # the link a short mention points to, by preference
+
+    def spec(self, name: str) -> IdentifierSpec | None:
+        return next((s for s in self.identifiers if s.name == name), None)
+
+    @property
+    def decisive(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.identifiers if s.decisive)
+
+    @property
+    def exclusive(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.identifiers if s.exclusive)
+
+    @property
+    def listed(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.identifiers if s.listed)
+
+    def rank(self, kind: str) -> int:
+        return self.ranks.get(kind, 1000)
+
+    def is_user_owned(self, kind: str) -> bool:
+        return kind in self.user_owned
+
+    def ordered(self, kinds: set[str] | list[str]) -> list[str]:
+        """Source kinds in precedence order (then by name)."""
+        return sorted(set(kinds), key=lambda k: (self.rank(k), k))
+
+    def id_links(self, ids: dict[str, str]) -> dict[str, str]:
+        """The links implied by identifiers (DOI -> https://doi.org/…), in declaration order."""
+        links: dict[str, str] = {}
+        for spec in self.identifiers:
+            value = ids.get(spec.name)
+            if value and spec.link:
+                links.setdefault(spec.name, spec.url(value))
+        return links
+
+
+#: Work fields whose values are Person lists, and nested models, for (de)serialization.
+_PEOPLE = ("authors",)
+#: Typed fields that wave 1 kept in ``extra``: read back from old saved libraries.
+_FORMERLY_EXTRA = ("abstract", "keywords", "selected", "versions")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Person | Origin | Conflict):
+        return value.to_dict()
+    if isinstance(value, Work):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in sorted(value.items())}
+    return value
+
+
+@dataclass
+class Work:
+    """The fields a source's record and a merged publication share."""
+
     type: str = "misc"  # BibTeX entry type, lower-case
     fields: dict[str, str] = field(default_factory=dict)  # BibTeX form (see module doc)
     title: str = ""
@@ -94,51 +177,59 @@ class Record:
     venue_truncated: bool = False
     ids: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
-    citations: int | None = None
-    citations_read: str | None = None  # ISO date the count was read
-    extra: dict[str, Any] = field(default_factory=dict)  # abstract, keywords, selected…
+    abstract: str = ""
+    keywords: list[str] = field(default_factory=list)
+    selected: bool = False  # al-folio's ``selected = {true}``
+    versions: list[dict[str, Any]] = field(default_factory=list)  # other versions (preprints)
+    extra: dict[str, Any] = field(default_factory=dict)  # anything else a source knows
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "source": self.source,
-            "origin": self.origin.to_dict(),
-            "key": self.key,
-            "type": self.type,
-            "fields": dict(sorted(self.fields.items())),
-            "title": self.title,
-            "authors": [a.to_dict() for a in self.authors],
-            "authors_truncated": self.authors_truncated,
-            "year": self.year,
-            "venue": self.venue,
-            "venue_truncated": self.venue_truncated,
-            "ids": dict(sorted(self.ids.items())),
-            "links": dict(sorted(self.links.items())),
-            "citations": self.citations,
-            "citations_read": self.citations_read,
-            "extra": dict(sorted(self.extra.items())),
-        }
-        return data
+        """Every field, in declaration order, dicts sorted: the saved-library form."""
+        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def _decoded(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from :meth:`to_dict` output (older libraries too)."""
+        data = dict(data)
+        extra = dict(data.get("extra", {}))
+        for name in _FORMERLY_EXTRA:
+            if name in extra and name not in data:
+                data[name] = extra.pop(name)
+        data["extra"] = extra
+        names = {f.name for f in dataclasses.fields(cls)}
+        args: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in names:
+                continue
+            if name in _PEOPLE:
+                value = [Person.from_dict(p) for p in value]
+            elif name == "origin":
+                value = Origin.from_dict(value)
+            elif name == "records":
+                value = [Record.from_dict(r) for r in value]
+            elif name == "conflicts":
+                value = [Conflict.from_dict(c) for c in value]
+            elif isinstance(value, dict):
+                value = dict(value)
+            elif isinstance(value, list):
+                value = list(value)
+            args[name] = value
+        return args
+
+
+@dataclass(kw_only=True)
+class Record(Work):
+    """What one source says about one work."""
+
+    source: str = ""  # source kind
+    origin: Origin = field(default_factory=lambda: Origin("", ""))
+    key: str = ""  # bib citation key, or a stable id derived by the source
+    citations: int | None = None
+    citations_read: str | None = None  # ISO date the count was read
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
-        return cls(
-            source=data["source"],
-            origin=Origin.from_dict(data["origin"]),
-            key=data["key"],
-            type=data.get("type", "misc"),
-            fields=dict(data.get("fields", {})),
-            title=data.get("title", ""),
-            authors=[Person.from_dict(a) for a in data.get("authors", [])],
-            authors_truncated=data.get("authors_truncated", False),
-            year=data.get("year"),
-            venue=data.get("venue", ""),
-            venue_truncated=data.get("venue_truncated", False),
-            ids=dict(data.get("ids", {})),
-            links=dict(data.get("links", {})),
-            citations=data.get("citations"),
-            citations_read=data.get("citations_read"),
-            extra=dict(data.get("extra", {})),
-        )
+        return cls(**cls._decoded(data))
 
 
 @dataclass
@@ -159,83 +250,27 @@ class Conflict:
         return cls(**data)
 
 
-@dataclass
-class Publication:
+@dataclass(kw_only=True)
+class Publication(Work):
     """A merged work: the best value of every field, with provenance."""
 
-    key: str  # export key: the key of the first .bib read, else a stable generated key
-    type: str = "misc"
-    fields: dict[str, str] = field(default_factory=dict)  # merged BibTeX form
+    key: str = ""  # export key: the key of the first .bib read, else a stable generated key
     field_sources: dict[str, str] = field(default_factory=dict)  # field -> str(Origin)
-    title: str = ""
-    authors: list[Person] = field(default_factory=list)
-    authors_truncated: bool = False
-    year: int | None = None
-    venue: str = ""
-    venue_truncated: bool = False
-    ids: dict[str, str] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
     citations: dict[str, int] = field(default_factory=dict)  # source kind -> count
     citations_read: dict[str, str] = field(default_factory=dict)  # source kind -> ISO date
     aliases: list[str] = field(default_factory=list)  # other citation keys (export `ids`)
-    sources: list[str] = field(default_factory=list)  # source kinds, in SOURCE_ORDER
+    sources: list[str] = field(default_factory=list)  # source kinds, in precedence order
     records: list[Record] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
     stale: dict[str, str] = field(default_factory=dict)  # source kind -> "stale since" date
 
     @property
     def all_keys(self) -> list[str]:
         return [self.key, *self.aliases]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "type": self.type,
-            "title": self.title,
-            "authors": [a.to_dict() for a in self.authors],
-            "authors_truncated": self.authors_truncated,
-            "year": self.year,
-            "venue": self.venue,
-            "venue_truncated": self.venue_truncated,
-            "ids": dict(sorted(self.ids.items())),
-            "links": dict(sorted(self.links.items())),
-            "citations": dict(sorted(self.citations.items())),
-            "citations_read": dict(sorted(self.citations_read.items())),
-            "aliases": list(self.aliases),
-            "sources": list(self.sources),
-            "fields": dict(sorted(self.fields.items())),
-            "field_sources": dict(sorted(self.field_sources.items())),
-            "extra": dict(sorted(self.extra.items())),
-            "stale": dict(sorted(self.stale.items())),
-            "conflicts": [c.to_dict() for c in self.conflicts],
-            "records": [r.to_dict() for r in self.records],
-        }
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Publication:
-        return cls(
-            key=data["key"],
-            type=data.get("type", "misc"),
-            fields=dict(data.get("fields", {})),
-            field_sources=dict(data.get("field_sources", {})),
-            title=data.get("title", ""),
-            authors=[Person.from_dict(a) for a in data.get("authors", [])],
-            authors_truncated=data.get("authors_truncated", False),
-            year=data.get("year"),
-            venue=data.get("venue", ""),
-            venue_truncated=data.get("venue_truncated", False),
-            ids=dict(data.get("ids", {})),
-            links=dict(data.get("links", {})),
-            citations=dict(data.get("citations", {})),
-            citations_read=dict(data.get("citations_read", {})),
-            aliases=list(data.get("aliases", [])),
-            sources=list(data.get("sources", [])),
-            records=[Record.from_dict(r) for r in data.get("records", [])],
-            conflicts=[Conflict.from_dict(c) for c in data.get("conflicts", [])],
-            extra=dict(data.get("extra", {})),
-            stale=dict(data.get("stale", {})),
-        )
+        return cls(**cls._decoded(data))
 
 
 @dataclass(frozen=True)

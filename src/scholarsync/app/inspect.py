@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scholarsync import sources as registry
 from scholarsync.config import CONFIG_NAME, Config, NetworkConfig, SourceConfig, load_config
-from scholarsync.errors import ConfigError
+from scholarsync.core.merge import single_publication
+from scholarsync.errors import NotInCacheError, UsageError
 from scholarsync.model import Record
-from scholarsync.sources import KINDS
+from scholarsync.outputs.json import publication_json
 from scholarsync.sources.base import SourceContext
 
 
@@ -22,26 +24,12 @@ def _config(config_path: str | None) -> Config:
 
 
 def record_json(record: Record) -> dict[str, Any]:
-    """One source's record with the keys of CONTRACT §6 (``citations`` is this source's)."""
-    authors = [a.display for a in record.authors]
-    if record.authors_truncated:
-        authors.append("others")
-    data: dict[str, Any] = {
-        "key": record.key,
-        "type": record.type,
-        "title": record.title,
-        "authors": authors,
-        "year": record.year,
-        "venue": record.venue,
-        "ids": dict(sorted(record.ids.items())),
-        "links": dict(sorted(record.links.items())),
-        "sources": [record.source],
-        "origin": record.origin.to_dict(),
-        "fields": dict(sorted(record.fields.items())),
-    }
-    if record.citations is not None:
-        data["citations"] = {record.source: record.citations}
-        data["citations_read"] = record.citations_read
+    """One source's record as the contract JSON (§6; ``citations`` is this source's), with
+    where it came from and its BibTeX fields."""
+    data = publication_json(single_publication(record))
+    data["key"] = record.key
+    data["origin"] = record.origin.to_dict()
+    data["fields"] = dict(sorted(record.fields.items()))
     if record.authors_truncated:
         data["authors_truncated"] = True
     if record.venue_truncated:
@@ -55,23 +43,22 @@ def inspect_target(target: str, config_path: str | None, offline: bool = False) 
         dict[str, Any]]:
     """Records of ``target`` as JSON-ready dicts (CONTRACT §6 keys where they apply)."""
     config = _config(config_path)
-    for name, spec in KINDS.items():
-        if not spec.web:
-            continue
-        source_class = spec.load()
+    web = [k for k in registry.kinds() if registry.source_class(k).web]
+    for name in web:
+        source_class = registry.source_class(name)
         if not source_class.accepts(target):
             continue
         configured = config.sources_of(name)
         source_config = SourceConfig(
             kind=name, index=configured[0].index if configured else 0,
-            options=dict(configured[0].options) if configured else {"items": (target,)},
+            options=dict(configured[0].options) if configured else {},
             base_url=configured[0].base_url if configured else None)
-        context = SourceContext(config, offline=offline)
-        try:
-            records = source_class(source_config, context).inspect(target)
-        finally:
-            context.close()
+        with SourceContext(config, offline=offline) as context:
+            try:
+                records = source_class(source_config, context).inspect(target)
+            except NotInCacheError as exc:
+                raise UsageError(f"{target}: nothing cached for it and --offline forbids "
+                                 f"fetching it ({exc})") from None
         return [record_json(r) for r in records]
-    kinds = ", ".join(k for k, s in KINDS.items() if s.web)
-    raise ConfigError("inspect", None, f"no source recognizes {target!r} (web sources: {kinds}; "
-                      "give an eScholarship item URL or id, or a Scholar profile URL)")
+    raise UsageError(f"no source recognizes {target!r} (web sources: {', '.join(web)}; give "
+                     "an item or profile URL or id of one of them)")

@@ -12,7 +12,7 @@ from scholarsync.config import Config
 from scholarsync.core.library import Library
 from scholarsync.errors import BlockedError, NotInCacheError, SourceError
 from scholarsync.model import Problem, Publication, Record, SourceResult
-from scholarsync.sources import KINDS
+from scholarsync.sources import source_class
 from scholarsync.sources.base import SourceContext
 
 log = logging.getLogger("scholarsync")
@@ -38,7 +38,7 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     kind = source_config.kind
     before = context.requests_made
     try:
-        source = KINDS[kind].load()(source_config, context)
+        source = source_class(kind)(source_config, context)
         result = source.read()
     except SourceError as exc:
         result = _failure(kind, exc)
@@ -74,7 +74,7 @@ def _needs_last_good(result: SourceResult) -> bool:
     """A failed source, a partial listing, or a web source with failed items."""
     if result.status == "failed" or not result.complete:
         return True
-    web = KINDS[result.kind].web
+    web = source_class(result.kind).web
     return web and any(p.level == "error" for p in result.problems)
 
 
@@ -105,10 +105,13 @@ def fill_from_last_good(result: SourceResult, last: Library | None) -> list[Reco
 
 def read_all(config: Config, context: SourceContext, last: Library | None,
              progress: Progress | None = None) -> tuple[list[SourceResult], set[tuple[str, str]]]:
-    """Read every source; returns the results and the (kind, key) of records carried over."""
+    """Read every list source; returns the results and the (kind, key) of records carried
+    over. Lookup sources run later, on the merged publications."""
     results: list[SourceResult] = []
     carried_keys: set[tuple[str, str]] = set()
     for index, source_config in enumerate(config.sources):
+        if source_class(source_config.kind).role != "list":
+            continue
         if progress:
             progress(f"reading {source_config.label}")
         result = read_source(config, index, context)

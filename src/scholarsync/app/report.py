@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scholarsync.app.sync import PlannedFile, SyncOutcome
+from scholarsync.app.sync import SyncOutcome
 from scholarsync.model import Publication, SourceResult
+from scholarsync.outputs.base import FileChange
 
 _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": "FAILED"}
 
@@ -110,9 +111,10 @@ def problem_lines(data: dict[str, Any], verbose: bool = False, limit: int = 20) 
     return lines
 
 
-def file_diff(planned: PlannedFile, root: Path) -> str:
+def file_diff(planned: FileChange, root: Path) -> str:
     """Unified diff of one planned file (for --dry-run)."""
     old = (planned.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    new = planned.new.decode("utf-8", "replace").splitlines(keepends=True)
+    new = (planned.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
     name = _rel(planned.path, root)
-    return "".join(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))
+    target = "/dev/null" if planned.new is None else f"b/{name}"
+    return "".join(difflib.unified_diff(old, new, f"a/{name}", target))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scholarsync import outputs as output_registry
 from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.config import Config
 from scholarsync.core.library import (
@@ -20,6 +22,8 @@ from scholarsync.core.library import (
 from scholarsync.errors import HandEditedError, SectionError
 from scholarsync.fileio import write_atomic
 from scholarsync.model import Problem, Publication, SourceResult
+from scholarsync.outputs.base import FileChange, Output, PlanContext, read_bytes
+from scholarsync.sources import rules
 from scholarsync.sources.base import SourceContext
 
 
@@ -31,21 +35,6 @@ class RunOptions:
     check: bool = False
     force: bool = False
     today: str | None = None  # ISO date; tests pin it
-
-
-@dataclass
-class PlannedFile:
-    """One output file: what it holds now and what the run would write."""
-
-    path: Path
-    role: str  # "page" | "bibtex" | "csl_json" | "json" | "library"
-    old: bytes | None
-    new: bytes
-    detail: str = ""  # e.g. the sections rendered
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new
 
 
 @dataclass
@@ -63,7 +52,7 @@ class BuildResult:
 class SyncOutcome:
     build: BuildResult
     diff: LibraryDiff
-    files: list[PlannedFile] = field(default_factory=list)
+    files: list[FileChange] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     pages_without_markers: list[Path] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)  # "file: section" refused
@@ -72,7 +61,7 @@ class SyncOutcome:
     expires: dt.datetime | None = None  # when the first cached page used stops being fresh
 
     @property
-    def changed_files(self) -> list[PlannedFile]:
+    def changed_files(self) -> list[FileChange]:
         return [f for f in self.files if f.changed]
 
     @property
@@ -90,7 +79,7 @@ def build(config: Config, context: SourceContext, progress: Progress | None = No
     records = [r for result in results for r in result.records]
     if progress:
         progress(f"merging {len(records)} records")
-    merged = merge_records(records, config.matching)
+    merged = merge_records(records, config.matching, rules())
     mark_stale(merged.publications, carried, results)
     problems = [p for r in results for p in r.problems] + list(merged.problems)
     library = Library(merged.publications, _source_states(results, last))
@@ -114,20 +103,19 @@ def _source_states(results: list[SourceResult], last: Library | None) -> dict[st
 
 def plan_outputs(config: Config, build_result: BuildResult, force: bool,
                  outcome: SyncOutcome) -> None:
-    """Render every managed section and every export into ``outcome.files``."""
-    from scholarsync.outputs import exports
-
+    """Render every managed section and plan every output into ``outcome.files``."""
     pubs = build_result.publications
     _plan_pages(config, pubs, force, outcome)
-    writers = {"bibtex": exports.to_bibtex, "csl_json": exports.to_csl_json,
-               "json": exports.to_json}
-    for role, writer in writers.items():
-        path = getattr(config.outputs, role)
-        if path is not None:
-            outcome.files.append(PlannedFile(path, role, _read(path), writer(pubs).encode()))
+    ctx = PlanContext(pubs, build_result.library, config, rules(), force)
+    output: Output
+    for output in output_registry.configured(config):
+        try:
+            outcome.files.extend(output.plan(ctx))
+        except HandEditedError as exc:
+            outcome.edited.append(str(exc))
     path = library_path(config.network.cache_dir)
-    outcome.files.append(PlannedFile(path, "library", _read(path),
-                                     library_bytes(build_result.library)))
+    outcome.files.append(FileChange(path, "library", read_bytes(path),
+                                    library_bytes(build_result.library)))
 
 
 def _plan_pages(config: Config, pubs: list[Publication], force: bool,
@@ -157,22 +145,23 @@ def _plan_pages(config: Config, pubs: list[Publication], force: bool,
         if not plan.has_markers:
             outcome.pages_without_markers.append(page)
             continue
-        outcome.files.append(PlannedFile(page, "page", plan.old_bytes, plan.new_bytes,
-                                         ", ".join(plan.sections)))
+        outcome.files.append(FileChange(page, "page", plan.old_bytes, plan.new_bytes,
+                                        ", ".join(plan.sections)))
 
 
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def write_outputs(outcome: SyncOutcome) -> None:
     """Write every changed file atomically; the library last (it is the commit point)."""
     ordered = sorted(outcome.files, key=lambda f: f.role == "library")
     for planned in ordered:
-        if planned.changed and write_atomic(planned.path, planned.new):
+        if not planned.changed:
+            continue
+        if planned.new is None:
+            with contextlib.suppress(FileNotFoundError):
+                planned.path.unlink()
+            outcome.written.append(planned.path)
+        elif write_atomic(planned.path, planned.new):
             outcome.written.append(planned.path)
 
 

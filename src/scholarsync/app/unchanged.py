@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from scholarsync import __version__
+from scholarsync import outputs as output_registry
 from scholarsync.config import Config
 from scholarsync.core.library import library_path
 from scholarsync.fileio import write_atomic
+from scholarsync.sources import source_class
 
 STATE_NAME = "state.json"
 
@@ -35,13 +37,16 @@ def _files(folder: Path | None) -> list[Path]:
 
 def _inputs(config: Config) -> list[Path]:
     paths = [config.path]
-    for source in config.sources_of("bibtex"):
-        paths += [Path(p) for p in source.options["paths"] if "://" not in p]
+    for source in config.sources:  # local files a source reads (its ``paths``)
+        paths += [Path(p) for p in source.options.get("paths", ()) if "://" not in p]
+        if source.options.get("path"):
+            folder = Path(source.options["path"])
+            paths += _files(folder) if folder.is_dir() else [folder]
     paths += _files(config.network.cache_dir / "http")
     paths += _files(config.render.templates)
     paths += list(config.profile.pages)
-    outputs = (config.outputs.bibtex, config.outputs.csl_json, config.outputs.json)
-    paths += [p for p in outputs if p is not None]
+    for output in output_registry.configured(config):
+        paths += output.owned_files()
     paths.append(library_path(config.network.cache_dir))
     return paths
 
@@ -92,7 +97,7 @@ def unchanged_summary(config: Config, offline: bool) -> dict[str, Any] | None:
     summary = state["summary"]
     for source in summary["sources"]:
         source["requests"] = 0
-        if source["kind"] != "bibtex":
+        if source_class(source["kind"]).web:
             source["status"] = "cache"
     summary["note"] = "nothing changed since the last run"
     return summary

@@ -22,21 +22,17 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.normalize import (
-    arxiv_base,
     name_key,
-    normalize_arxiv,
-    normalize_doi,
     title_key,
 )
-from scholarsync.model import Record
+from scholarsync.model import Record, Rules
 
-#: Identifiers of which one work has at most one value: two records carrying different values
-#: are never joined by the fuzzy score. (Scholar ids are decisive when equal but not exclusive:
-#: a profile often lists two versions of one work.)
-EXCLUSIVE_IDS = ("doi", "arxiv", "escholarship")
-DECISIVE_IDS = (*EXCLUSIVE_IDS, "scholar")
+#: Which identifiers are decisive (equal values: the same work) and exclusive (different
+#: values: never the same work) is declared by the sources (:class:`Rules`). A profile's own
+#: article id, say, is decisive but not exclusive: a profile often lists two versions of a work.
 
 _BRACES = re.compile(r"[{}\s]+")
 _STOPWORDS = frozenset({
@@ -51,7 +47,8 @@ _MAX_BLOCK = 400  # a larger fuzzy block (e.g. a very common surname) is not sco
 class Features:
     """What matching looks at, computed once per record."""
 
-    ids: dict[str, str]
+    ids: dict[str, str]  # decisive identifiers, normalized
+    exclusive: dict[str, str]  # those of them of which one work has at most one value
     title: str  # title key
     numbers: frozenset[str]  # numerals in the title ("part 2", "II"): they must agree
     author: str  # first author's folded family name ("" when unknown)
@@ -76,23 +73,22 @@ class Score:
         return self.total >= cfg.strong and self.title >= cfg.title_min
 
 
-def match_ids(record: Record) -> dict[str, str]:
-    """The record's decisive identifiers, normalized for comparison."""
+def match_ids(record: Record, rules: Rules) -> dict[str, str]:
+    """The record's decisive identifiers, normalized for comparison (an arXiv DOI counts as
+    the arXiv id it names)."""
     ids: dict[str, str] = {}
-    doi = normalize_doi(record.ids.get("doi"))
-    if doi and doi.startswith("10.48550/arxiv."):  # arXiv's own DOI names the preprint
-        arxiv = normalize_arxiv(doi.split("arxiv.", 1)[1])
-        if arxiv:
-            ids["arxiv"] = arxiv_base(arxiv)
-    elif doi:
-        ids["doi"] = doi
-    arxiv = normalize_arxiv(record.ids.get("arxiv"))
-    if arxiv:
-        ids["arxiv"] = arxiv_base(arxiv)
-    for name in ("escholarship", "scholar"):
-        value = (record.ids.get(name) or "").strip()
-        if value:
-            ids[name] = value
+    for spec in rules.identifiers:
+        value = record.ids.get(spec.name)
+        if not spec.decisive or not value:
+            continue
+        key = spec.match_key(value) if spec.match_key else value.strip()
+        if not key:
+            continue
+        target = spec.alias(key) if spec.alias else None
+        if target is not None:
+            ids[target[0]] = target[1]
+        else:
+            ids[spec.name] = key
     return ids
 
 
@@ -101,7 +97,7 @@ def _family(family: str) -> str:
     return name_key(family)
 
 
-def features(record: Record, year_tolerance: int) -> Features:
+def features(record: Record, year_tolerance: int, rules: Rules | None = None) -> Features:
     """Compute the matching features and blocking keys of one record."""
     families = []
     for person in record.authors[:3]:
@@ -133,7 +129,10 @@ def features(record: Record, year_tolerance: int) -> Features:
             else:
                 blocks.extend(f"a:{author}:{year + d}:{tkey[0]}"
                               for d in range(year_tolerance + 1))
-    return Features(match_ids(record), tkey, numbers, author, tuple(families), record.year,
+    rules = rules or registry.rules()
+    ids = match_ids(record, rules)
+    exclusive = {n: v for n, v in ids.items() if n in rules.exclusive}
+    return Features(ids, exclusive, tkey, numbers, author, tuple(families), record.year,
                     record.key, sig, _locators(record.fields), blocks)
 
 
@@ -256,12 +255,14 @@ class _Clusters:
         del self.ids[rb]
 
 
-def group_records(records: list[Record], cfg: MatchConfig) -> list[list[Record]]:
+def group_records(records: list[Record], cfg: MatchConfig,
+                  rules: Rules | None = None) -> list[list[Record]]:
     """Clusters of records that are the same work, each in input order, ordered by their
     first record's position in the input."""
-    feats = [features(r, cfg.year_tolerance) for r in records]
+    rules = rules or registry.rules()
+    feats = [features(r, cfg.year_tolerance, rules) for r in records]
     clusters = _Clusters(feats)
-    for _, i, j in sorted(_id_edges(feats)):
+    for _, i, j in sorted(_id_edges(feats, rules.decisive)):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj, locators=False):
             clusters.union(ri, rj)
@@ -275,12 +276,12 @@ def group_records(records: list[Record], cfg: MatchConfig) -> list[list[Record]]
     return list(groups.values())
 
 
-def _id_edges(feats: list[Features]) -> list[tuple[tuple, int, int]]:
+def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[tuple[tuple, int, int]]:
     """Pairs sharing a decisive identifier, in an order derived from content. A pair whose
     titles and first authors both clearly differ is dropped: that id was copied by mistake."""
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     for i, feat in enumerate(feats):
-        for rank, name in enumerate(DECISIVE_IDS):
+        for rank, name in enumerate(decisive):
             value = feat.ids.get(name)
             if value:
                 groups[(rank, value)].append(i)
@@ -361,7 +362,7 @@ def _distinct(members: list[int], feats: list[Features], cfg: MatchConfig,
 def _exclusive(feat: Features) -> dict[str, set[str]]:
     """A cluster's exclusive values: identifiers, volume and number (pages differ too often
     between copies of one entry to be held against a whole cluster)."""
-    values = {name: {v} for name, v in feat.ids.items() if name in EXCLUSIVE_IDS}
+    values = {name: {v} for name, v in feat.exclusive.items()}
     for name, v in feat.locators.items():
         if name != "page":
             values["~" + name] = {v}
@@ -369,7 +370,7 @@ def _exclusive(feat: Features) -> dict[str, set[str]]:
 
 
 def _exclusive_conflict(a: Features, b: Features) -> bool:
-    if any(a.ids.get(n) and b.ids.get(n) and a.ids[n] != b.ids[n] for n in EXCLUSIVE_IDS):
+    if any(n in b.exclusive and b.exclusive[n] != v for n, v in a.exclusive.items()):
         return True
     la, lb = a.locators, b.locators
     return any(name in lb and la[name] != lb[name] and (name != "page" or a.key != b.key)

@@ -18,17 +18,16 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.match import group_records
-from scholarsync.core.normalize import fold, normalize_doi
-from scholarsync.model import SOURCE_ORDER, Conflict, Problem, Publication, Record
+from scholarsync.core.normalize import fold, name_key, normalize_doi, parse_bibtex_names
+from scholarsync.model import Conflict, Problem, Publication, Record, Rules, Work
 
-_RANK = {kind: i for i, kind in enumerate(SOURCE_ORDER)}
 _VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue
 _NAME_FIELDS = ("author", "editor")
 _LOOSE = re.compile(r"[\W_]+")
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 #: Bookkeeping fields: the first value is kept, other values are no conflict.
 QUIET_FIELDS = frozenset({
     "bibsource", "biburl", "timestamp", "owner", "file", "date-added", "date-modified",
@@ -45,34 +44,46 @@ class MergeResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def merge_records(records: list[Record], cfg: MatchConfig) -> MergeResult:
+def merge_records(records: list[Record], cfg: MatchConfig,
+                  rules: Rules | None = None) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
-    (newest first) then key."""
+    (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
+    by default, what the registered sources declare."""
     with gc_paused():
-        return _merge(records, cfg)
+        return _Merger(rules or registry.rules()).merge(records, cfg)
 
 
-def _merge(records: list[Record], cfg: MatchConfig) -> MergeResult:
-    position = {id(r): i for i, r in enumerate(records)}
-    pubs = [_merge_cluster(_precedence(c, position)) for c in group_records(records, cfg)]
-    problems = _assign_keys(pubs, position)
-    pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
-    for pub in pubs:
-        problems.extend(_conflict_problem(pub, c) for c in pub.conflicts)
-    return MergeResult(pubs, problems)
+class _Merger:
+    """One merge run: the sources' rules, applied to every cluster."""
 
+    def __init__(self, rules: Rules):
+        self.rules = rules
 
-def _precedence(cluster: list[Record], position: dict[int, int]) -> list[Record]:
-    if len(cluster) == 1:
-        return cluster
+    def merge(self, records: list[Record], cfg: MatchConfig) -> MergeResult:
+        position = {id(r): i for i, r in enumerate(records)}
+        clusters = group_records(records, cfg, self.rules)
+        pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
+        problems = _assign_keys(pubs, position, self.rules)
+        pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
+        for pub in pubs:
+            problems.extend(_conflict_problem(pub, c) for c in pub.conflicts)
+        return MergeResult(pubs, problems)
 
-    def rank(record: Record) -> tuple:
-        kind_rank = _RANK.get(record.source, len(_RANK))
-        if record.source == "bibtex":
-            return (kind_rank, position[id(record)])
-        return (kind_rank, record.source, record.origin.location, record.origin.line or 0,
-                record.key)
-    return sorted(cluster, key=rank)
+    def precedence(self, cluster: list[Record], position: dict[int, int]) -> list[Record]:
+        if len(cluster) == 1:
+            return cluster
+        rules = self.rules
+
+        def rank(record: Record) -> tuple:
+            kind_rank = rules.rank(record.source)
+            if rules.is_user_owned(record.source):
+                return (kind_rank, position[id(record)])
+            return (kind_rank, record.source, record.origin.location, record.origin.line or 0,
+                    record.key)
+        return sorted(cluster, key=rank)
+
+    def cluster(self, records: list[Record]) -> Publication:
+        return _merge_cluster(records, self.rules)
 
 
 # -- one cluster -----------------------------------------------------------------------------
@@ -81,13 +92,15 @@ _PREPRINT = re.compile(r"\b(arxiv|preprint|biorxiv|medrxiv|ssrn)\b", re.IGNORECA
 _PREPRINT_TYPES = {"misc", "unpublished", "online", "techreport"}
 
 
-def is_preprint(record: Record) -> bool:
-    """A preprint version: an arXiv-style venue, or an unpublished type with an arXiv id."""
-    venue = record.venue or record.fields.get("howpublished", "")
+def is_preprint(work: Work) -> bool:
+    """A preprint: its venue names a preprint server ("arXiv preprint arXiv:…", bioRxiv…),
+    or it has no venue, an unpublished type and an arXiv id (and no other DOI than arXiv's).
+    The one rule, for records (versions) and publications (pages) alike."""
+    venue = work.venue or work.fields.get("howpublished", "")
     if venue:
         return bool(_PREPRINT.search(venue))
-    doi = record.ids.get("doi", "")
-    return (record.type in _PREPRINT_TYPES and "arxiv" in record.ids
+    doi = work.ids.get("doi", "")
+    return (work.type in _PREPRINT_TYPES and "arxiv" in work.ids
             and (not doi or doi.startswith("10.48550/")))
 
 
@@ -98,22 +111,23 @@ def _version(record: Record) -> dict[str, object]:
     return data
 
 
-def _merge_cluster(records: list[Record]) -> Publication:
+def _merge_cluster(records: list[Record], rules: Rules) -> Publication:
     first = records[0]
     if len(records) == 1:
-        return _single(first)
+        return _single(first, rules)
     # One work in two versions: the published one describes it, unless the user's own .bib
     # holds the preprint (the user's file wins on every field it has).
-    web_preprints = [r for r in records if r.source != "bibtex" and is_preprint(r)]
+    web_preprints = [r for r in records if not rules.is_user_owned(r.source) and is_preprint(r)]
     published = [r for r in records if r not in web_preprints]
     preprints = web_preprints if published else []
     if preprints:
         records = published + preprints
         first = records[0]
-    pub = Publication(key=first.key if first.source == "bibtex" else "", type=first.type)
+    pub = Publication(key=first.key if rules.is_user_owned(first.source) else "",
+                      type=first.type)
     pub.records = list(records)
     if preprints:
-        pub.extra["versions"] = [_version(r) for r in preprints]
+        pub.versions = [_version(r) for r in preprints]
         records = published
     pub.title = next((r.title for r in records if r.title), "")
     full = [r for r in records if r.authors and not r.authors_truncated]
@@ -128,7 +142,7 @@ def _merge_cluster(records: list[Record]) -> Publication:
     pub.year = next((r.year for r in records if r.year is not None), None)
     winners: dict[str, Record] = {}
     for record in records:
-        _merge_fields(pub, record, winners)
+        _merge_fields(pub, record, winners, rules)
     for record in pub.records:
         for name, value in record.ids.items():
             if value:
@@ -138,28 +152,37 @@ def _merge_cluster(records: list[Record]) -> Publication:
                 pub.links.setdefault(name, value)
         for name, value in record.extra.items():
             pub.extra.setdefault(name, value)
+        pub.abstract = pub.abstract or record.abstract
+        pub.keywords = pub.keywords or list(record.keywords)
+        pub.selected = pub.selected or record.selected
         if record.citations is not None:
             best = (pub.citations.get(record.source, -1), pub.citations_read.get(record.source))
             if (record.citations, record.citations_read or "") > (best[0], best[1] or ""):
                 pub.citations[record.source] = record.citations
                 if record.citations_read:
                     pub.citations_read[record.source] = record.citations_read
-    kinds = {r.source for r in pub.records}
-    pub.sources = [k for k in SOURCE_ORDER if k in kinds] + sorted(kinds - set(SOURCE_ORDER))
+    pub.sources = rules.ordered({r.source for r in pub.records})
     return pub
 
 
-def _single(record: Record) -> Publication:
+def single_publication(record: Record, rules: Rules | None = None) -> Publication:
+    """The publication one record alone describes (``inspect`` shows records this way)."""
+    return _single(record, rules or registry.rules())
+
+
+def _single(record: Record, rules: Rules) -> Publication:
     """The common case, kept fast: a work only one record describes."""
     origin = str(record.origin)
     fields = {n: v for n, v in record.fields.items() if n != "ids" and v.strip()}
     pub = Publication(
-        key=record.key if record.source == "bibtex" else "", type=record.type, fields=fields,
+        key=record.key if rules.is_user_owned(record.source) else "", type=record.type,
+        fields=fields,
         field_sources=dict.fromkeys(fields, origin), title=record.title,
         authors=list(record.authors), authors_truncated=record.authors_truncated,
         year=record.year, venue=record.venue, venue_truncated=record.venue_truncated,
         ids={n: v for n, v in record.ids.items() if v},
-        links={n: v for n, v in record.links.items() if v}, extra=dict(record.extra),
+        links={n: v for n, v in record.links.items() if v}, abstract=record.abstract,
+        keywords=list(record.keywords), selected=record.selected, extra=dict(record.extra),
         sources=[record.source], records=[record])
     if record.citations is not None:
         pub.citations[record.source] = record.citations
@@ -168,7 +191,8 @@ def _single(record: Record) -> Publication:
     return pub
 
 
-def _merge_fields(pub: Publication, record: Record, winners: dict[str, Record]) -> None:
+def _merge_fields(pub: Publication, record: Record, winners: dict[str, Record],
+                  rules: Rules) -> None:
     """Fill ``pub.fields`` from ``record``; remember the first disagreement per field."""
     for name, value in record.fields.items():
         if name == "ids" or not value.strip():
@@ -177,7 +201,7 @@ def _merge_fields(pub: Publication, record: Record, winners: dict[str, Record]) 
         if kept is not None and (kept == value or name in QUIET_FIELDS):
             continue
         if kept is None:
-            if (name in _VENUE_FIELDS and record.source != "bibtex"
+            if (name in _VENUE_FIELDS and not rules.is_user_owned(record.source)
                     and any(v in pub.fields for v in _VENUE_FIELDS)):
                 continue  # the venue is known; another source's name for it is no gap
             pub.fields[name] = value
@@ -196,14 +220,9 @@ def _loose(value: str) -> str:
 
 
 def _families(value: str) -> list[str]:
-    names = []
-    for part in _AND.split(value.strip()):
-        part = part.strip()
-        if not part or part.casefold() == "others":
-            continue
-        family = part.split(",", 1)[0] if "," in part else part.rsplit(" ", 1)[-1]
-        names.append(_loose(family))
-    return names
+    """Family names of a BibTeX name list, LaTeX decoded and folded, by the name parser."""
+    people, _ = parse_bibtex_names(value)
+    return [name_key(p.family or p.literal) for p in people if not p.is_others]
 
 
 def _same(name: str, kept: str, value: str, record: Record) -> bool:
@@ -224,16 +243,17 @@ def _same(name: str, kept: str, value: str, record: Record) -> bool:
 
 # -- keys ------------------------------------------------------------------------------------
 
-def _assign_keys(pubs: list[Publication], position: dict[int, int]) -> list[Problem]:
+def _assign_keys(pubs: list[Publication], position: dict[int, int],
+                 rules: Rules) -> list[Problem]:
     """Give every publication a unique key; report keys reused by different works."""
     problems: list[Problem] = []
     taken: dict[str, Publication] = {}
     bib_pubs = sorted((p for p in pubs if p.key), key=lambda p: position[id(p.records[0])])
-    reserved = {r.key for p in bib_pubs for r in p.records if r.source == "bibtex"}
+    reserved = {r.key for p in bib_pubs for r in p.records if rules.is_user_owned(r.source)}
     for pub in bib_pubs:
         mine: list[str] = []
         clashes: list[tuple[str, Record]] = []
-        for key, record in _bib_keys(pub):
+        for key, record in _bib_keys(pub, rules):
             if key in mine:
                 continue
             if key in taken:
@@ -253,16 +273,16 @@ def _assign_keys(pubs: list[Publication], position: dict[int, int]) -> list[Prob
             else:
                 text = (f"key {key} at {where} names a different work than {taken[key].key}; "
                         f"it is not kept as an alias of {pub.key}")
-            problems.append(Problem("warning", text, where.location, where.line, "bibtex"))
+            problems.append(Problem("warning", text, where.location, where.line, record.source))
     _generate_keys([p for p in pubs if not p.key], taken)
     return problems
 
 
-def _bib_keys(pub: Publication) -> list[tuple[str, Record]]:
+def _bib_keys(pub: Publication, rules: Rules) -> list[tuple[str, Record]]:
     """Every citation key the publication's .bib records use, with biblatex ``ids``."""
     keys: list[tuple[str, Record]] = []
     for record in pub.records:
-        if record.source != "bibtex":
+        if not rules.is_user_owned(record.source):
             continue
         keys.append((record.key, record))
         keys.extend((a.strip(), record) for a in record.fields.get("ids", "").split(",")

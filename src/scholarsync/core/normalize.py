@@ -1,7 +1,7 @@
 """Normalization shared by every room: LaTeX <-> Unicode, names, titles, identifiers, years.
 
 Every function here is pure. ``collapse_whitespace``, ``fold``, ``title_key``, ``name_key``,
-``normalize_doi``, ``normalize_arxiv``, ``normalize_escholarship`` and ``parse_year`` are
+``normalize_doi``, ``normalize_arxiv`` and ``parse_year`` are
 idempotent (applying one twice changes nothing). ``latex_to_unicode`` is not (``\\{`` decodes to
 ``{``, which would then be read as a group), but for ordinary text
 ``latex_to_unicode(latex_escape(s)) == collapse_whitespace(s)``.
@@ -345,21 +345,6 @@ def arxiv_base(arxiv_id: str) -> str:
     return re.sub(r"v\d+$", "", arxiv_id)
 
 
-_ESCHOLARSHIP_URL = re.compile(
-    r"escholarship\.org/(?:uc/item/(?:qt)?|content/qt)([0-9a-z]{8})(?![0-9a-z])", re.IGNORECASE
-)
-_ESCHOLARSHIP_ID = re.compile(r"^(?:qt)?([0-9a-z]{8})$", re.IGNORECASE)
-
-
-def normalize_escholarship(value: str | None) -> str | None:
-    """eScholarship item id (8 characters, no ``qt``) from an id, item URL or PDF URL."""
-    if not value:
-        return None
-    text = value.strip()
-    match = _ESCHOLARSHIP_URL.search(text) or _ESCHOLARSHIP_ID.match(text)
-    return match.group(1).lower() if match else None
-
-
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 
 
@@ -371,3 +356,14 @@ def parse_year(value: str | int | None) -> int | None:
         return value
     match = _YEAR.search(value)
     return int(match.group(1)) if match else None
+
+
+TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+FALSE_WORDS = frozenset({"false", "no", "0", "off"})
+
+
+def is_true(value: object) -> bool:
+    """A yes/no value of a ``.bib`` field or section attribute (``{true}``, ``yes``, ``1``)."""
+    if isinstance(value, str):
+        return value.strip().strip("{}").strip().casefold() in TRUE_WORDS
+    return bool(value)

@@ -7,8 +7,9 @@
 - connection error, timeout or 5xx (after retries) with a cached copy -> that copy, ``stale=True``;
 - offline -> cache only, no socket; missing -> :class:`NotInCacheError`;
 - robots.txt (fetched once per host per day) obeyed -> :class:`DisallowedError`;
-- CAPTCHA, ``/sorry/``, 429, Scholar 403, WAF -> :class:`BlockedError`, never retried or cached,
-  and the host is not asked again in this run; Google sign-in -> :class:`SignInRequiredError`.
+- CAPTCHA, 429, WAF, and the block rules sources register for their hosts (Scholar's 403,
+  ``/sorry/``, sign-in) -> :class:`BlockedError`, never retried or cached; the host is not asked
+  again in this run unless the error says it concerns that URL only.
 
 Storage is requests-cache's filesystem backend with its JSON serializer (``<cache_dir>/http/``,
 one readable file per canonical URL, ``<host>_<sha256 prefix>.json``, written atomically and only
@@ -46,7 +47,7 @@ from scholarsync.errors import (
     ParseError,
 )
 from scholarsync.fileio import write_atomic
-from scholarsync.net.blocks import SignInRequiredError, host_of
+from scholarsync.net.blocks import BlockRule, host_of
 from scholarsync.net.robots import RobotsRules, agent_token
 from scholarsync.net.transport import (
     MirrorAdapter,
@@ -55,7 +56,7 @@ from scholarsync.net.transport import (
     origin_of,
 )
 
-__all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError", "SignInRequiredError",
+__all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError",
            "BlockedError", "DisallowedError", "NetworkError", "NotInCacheError", "ParseError"]
 
 log = logging.getLogger("scholarsync.net.client")
@@ -131,7 +132,8 @@ class HttpClient:
 
     def __init__(self, network: NetworkConfig, *, offline: bool = False, refresh: bool = False,
                  retries: int = 2, backoff: float = 0.5,
-                 retry_after_cap: float = RETRY_AFTER_CAP):
+                 retry_after_cap: float = RETRY_AFTER_CAP,
+                 block_rules: tuple[BlockRule, ...] = ()):
         self.network = network
         self.offline = offline
         self.refresh = refresh
@@ -140,7 +142,8 @@ class HttpClient:
         self.retry_after_cap = retry_after_cap
         self.user_agent = network.user_agent or default_user_agent()
         self.cache_dir = Path(network.cache_dir) / "http"
-        self._state = TransportState(default_delay=network.delay, max_bytes=network.max_bytes)
+        self._state = TransportState(default_delay=network.delay, max_bytes=network.max_bytes,
+                                     rules=tuple(block_rules))
         self.expires_at: dt.datetime | None = None  # earliest expiry of the pages used
         self._store: _JsonFiles | None = None
         self._session: requests.Session | None = None

@@ -18,13 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from scholarsync.errors import BlockedError, ParseError
-from scholarsync.net.blocks import (
-    SignInRequiredError,
-    body_block,
-    check_redirect,
-    header_block,
-    host_of,
-)
+from scholarsync.net.blocks import BlockRule, body_block, header_block, host_of
 
 _CHUNK = 64 * 1024
 
@@ -54,6 +48,10 @@ class TransportState:
     hosts: dict[str, HostState] = field(default_factory=dict)
     requests_made: int = 0
     current: str = ""  # the URL the client was asked for (named in error messages)
+    rules: tuple[BlockRule, ...] = ()  # block rules the sources registered for their hosts
+
+    def rules_for(self, host: str) -> list[BlockRule]:
+        return [rule for rule in self.rules if rule.applies(host)]
 
     def host(self, name: str) -> HostState:
         if name not in self.hosts:
@@ -132,20 +130,21 @@ class MirrorAdapter(HTTPAdapter):
         response.url = canonical
         response.request = request
         headers = dict(response.headers)
-        reason = header_block(canonical, response.status_code, headers)
+        rules = self.state.rules_for(host_of(canonical))
+        reason = header_block(response.status_code, headers) or next(
+            filter(None, (r.response(canonical, response.status_code, headers) for r in rules)),
+            None)
         if reason:
             raise self._block(info, shown, reason)
         location = response.headers.get("location")
         if location and response.is_redirect:
             target = urljoin(canonical, self.state.to_canonical(location, origin))
             response.headers["location"] = target
-            try:
-                check_redirect(shown, target)
-            except SignInRequiredError:
-                raise
-            except BlockedError:
-                info.blocked = "redirect to /sorry/"
-                raise
+            error = next(filter(None, (r.redirect(shown, target) for r in rules)), None)
+            if error is not None:
+                if error.host_wide:
+                    info.blocked = f"redirected to {target}"
+                raise error
         self._read_capped(response, shown)
         text = response.content.decode("utf-8", errors="replace")
         reason = body_block(response.status_code, text)

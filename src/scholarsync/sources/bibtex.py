@@ -19,6 +19,7 @@ What this adds to bibtexparser (whose middlewares are not used: they are slow an
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import bibtexparser
 from bibtexparser.model import (
@@ -38,16 +40,20 @@ from bibtexparser.model import (
 
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.normalize import (
+    is_true,
     latex_to_unicode,
     normalize_arxiv,
     normalize_doi,
-    normalize_escholarship,
     parse_bibtex_names,
     parse_year,
 )
 from scholarsync.errors import SourceError
 from scholarsync.model import Origin, Problem, Record, SourceResult
+from scholarsync.sources import rules
 from scholarsync.sources.base import Source
+
+if TYPE_CHECKING:
+    from scholarsync.config import OptionReader
 
 KIND = "bibtex"
 MONTHS = {m: str(i) for i, m in enumerate(
@@ -386,7 +392,6 @@ LINK_FIELDS = ("url", "pdf", "code", "slides", "poster", "video", "html", "websi
                "supp", "data", "preprint")
 _URL_COMMAND = re.compile(r"^\\(?:url|href)\s*\{([^{}]*)\}")
 _ARXIV_HOST = re.compile(r"arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
-_TRUE = {"true", "yes", "1"}
 
 
 @lru_cache(maxsize=65536)
@@ -447,16 +452,17 @@ def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, st
         doi = next((normalize_doi(u) for u in links.values() if "doi.org/" in u), None)
     if doi:
         ids["doi"] = doi
-        links["doi"] = f"https://doi.org/{doi}"
     arxiv = _arxiv(fields, links)
     if arxiv:
         ids["arxiv"] = arxiv
-        links["arxiv"] = f"https://arxiv.org/abs/{arxiv}"
-    escholarship = next((normalize_escholarship(u) for u in links.values()
-                         if "escholarship.org" in u), None)
-    if escholarship:
-        ids["escholarship"] = escholarship
-        links["escholarship"] = f"https://escholarship.org/uc/item/{escholarship}"
+    known = rules()
+    for spec in known.identifiers:  # ids other sources read from URLs (an eScholarship item…)
+        if spec.parse is not None and spec.name not in ids:
+            found = next(filter(None, (spec.parse(u) for u in links.values() if "://" in u)),
+                         None)
+            if found:
+                ids[spec.name] = found
+    links.update(known.id_links(ids))
     if "isbn" in fields:
         isbn = re.sub(r"[^0-9Xx]", "", fields["isbn"].split(",")[0]).upper()
         if len(isbn) in (10, 13):
@@ -482,13 +488,12 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     year = parse_year(fields.get("year")) or parse_year(fields.get("date"))
     ids, links = _ids_and_links(fields)
     extra: dict[str, object] = {}
-    if fields.get("abstract"):
-        extra["abstract"] = _display(fields["abstract"])
+    abstract = _display(fields["abstract"]) if fields.get("abstract") else ""
+    keywords: list[str] = []
     if fields.get("keywords"):
         words = [w.strip() for w in re.split(r"[,;]", fields["keywords"]) if w.strip()]
-        extra["keywords"] = [_display(w) for w in words]
-    if fields.get("selected", "").strip().lower() in _TRUE:
-        extra["selected"] = True
+        keywords = [_display(w) for w in words]
+    selected = is_true(fields.get("selected", ""))
     if fields.get("abbr"):
         extra["abbr"] = _display(fields["abbr"])
     if inherited:
@@ -497,7 +502,7 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
         source=KIND, origin=Origin(KIND, location, line), key=key, type=type_, fields=fields,
         title=_display(fields["title"]) if "title" in fields else "", authors=authors,
         authors_truncated=truncated, year=year, venue=_venue(fields), ids=ids, links=links,
-        extra=extra,
+        abstract=abstract, keywords=keywords, selected=selected, extra=extra,
     )
 
 
@@ -564,6 +569,25 @@ class BibtexSource(Source):
     """The ``bibtex`` source: every configured path (already glob-expanded) or URL, in order."""
 
     kind = KIND
+    rank = 0  # the user's own entries win every field they have
+    user_owned = True
+    web = False
+    required = ("paths",)
+    optional = ("encoding", "max_age_hours")
+
+    @classmethod
+    def parse_options(cls, table: OptionReader) -> dict[str, Any]:
+        encoding = table.string("encoding") or None
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise table.error("encoding", f"unknown text encoding {encoding!r} (valid: "
+                                  "utf-8, cp1252, latin-1, …)") from None
+        options: dict[str, Any] = {"paths": table.bib_paths("paths"), "encoding": encoding}
+        if table.get("max_age_hours") is not None:
+            options["max_age_hours"] = table.number("max_age_hours", 24.0)
+        return options
 
     def read(self) -> SourceResult:
         encoding = self.config.options.get("encoding")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup
 
@@ -34,16 +34,18 @@ from scholarsync.core.normalize import (
     person_to_bibtex,
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
-from scholarsync.model import Origin, Person, Problem, Record, SourceResult
-from scholarsync.sources.base import Source
+from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
+from scholarsync.sources.base import WebSource
 from scholarsync.sources.meta import (
     MetaTags,
     clean_text,
-    freshness,
     html_to_text,
     parse_html,
     read_meta,
 )
+
+if TYPE_CHECKING:
+    from scholarsync.config import OptionReader
 
 KIND = "escholarship"
 SITE = "https://escholarship.org"
@@ -226,17 +228,13 @@ def parse_item_page(html: str, url: str, ident: str | None = None) -> Record:
     if pdf:
         links["pdf"] = _absolute(pdf)
     extra: dict[str, Any] = {}
-    if abstract:
-        extra["abstract"] = abstract
-    if keywords:
-        extra["keywords"] = keywords
     if date and date != str(year):
         extra["date"] = date
     if embargo is not None:
         extra["embargoed_until"] = embargo
     return Record(source=KIND, origin=Origin(KIND, url), key=f"{KIND}:{ident}", type=entry_type,
                   fields=fields, title=title, authors=authors, year=year, venue=venue,
-                  ids=ids, links=links, extra=extra)
+                  ids=ids, links=links, abstract=abstract, keywords=keywords, extra=extra)
 
 
 def _same_kind(exc: SourceError, message: str) -> SourceError:
@@ -247,10 +245,26 @@ def _same_kind(exc: SourceError, message: str) -> SourceError:
         return SourceError(message, url=exc.url)
 
 
-class EscholarshipSource(Source):
+def _item_id(value: str) -> str | None:
+    return item_id(value)
+
+
+IDENTIFIER = IdentifierSpec("escholarship", exclusive=True, link=f"{SITE}/uc/item/{{id}}",
+                            label="eScholarship", listed=True, landing=True,
+                            parse=_item_id)
+
+
+class EscholarshipSource(WebSource):
     """Items listed in ``options["items"]``, one page each, through the shared HTTP client."""
 
     kind = KIND
+    rank = 50
+    required = ("items",)
+    identifiers = (IDENTIFIER,)
+
+    @classmethod
+    def parse_options(cls, table: OptionReader) -> dict[str, Any]:
+        return {"items": table.strings("items", nonempty=True)}
 
     @classmethod
     def accepts(cls, target: str) -> bool:
@@ -258,8 +272,7 @@ class EscholarshipSource(Source):
 
     def _fetch(self, ident: str) -> tuple[Record, Any]:
         url = item_url(ident)
-        page = self.context.http.get(url, base_url=self.config.base_url,
-                                     max_age_hours=self.config.options.get("max_age_hours"))
+        page = self.get(url)
         final = item_id(page.final_url) or ident
         record = parse_item_page(page.text, item_url(final), final)
         if page.redirects:
@@ -275,11 +288,8 @@ class EscholarshipSource(Source):
         return [self._fetch(ident)[0]]
 
     def read(self) -> SourceResult:
-        http = self.context.http
-        before = http.requests_made
         records: list[Record] = []
         problems: list[Problem] = []
-        pages: list[Any] = []
         failures: list[SourceError] = []
         seen: set[str] = set()
         for raw in self.config.options.get("items", ()):
@@ -299,7 +309,6 @@ class EscholarshipSource(Source):
                 failures.append(exc)
                 problems.append(Problem("error", str(exc), item_url(ident), source=KIND))
                 continue
-            pages.append(page)
             records.append(record)
             if "embargoed_until" in record.extra:
                 until = record.extra["embargoed_until"] or "an unknown date"
@@ -311,12 +320,6 @@ class EscholarshipSource(Source):
             message = (f"every eScholarship item failed ({len(failures)}); first: {first}"
                        if len(failures) > 1 else str(first))
             raise _same_kind(first, message)
-        fresh = freshness(pages, self.context.today)
-        detail = fresh.detail
-        if failures:
-            detail = "; ".join(filter(None, [f"{len(failures)} of "
-                                             f"{len(failures) + len(records)} items failed",
-                                             detail]))
-        return SourceResult(kind=KIND, records=records, problems=problems, status=fresh.status,
-                            detail=detail, requests=http.requests_made - before,
-                            read_at=fresh.read_at)
+        detail = (f"{len(failures)} of {len(failures) + len(records)} items failed"
+                  if failures else "")
+        return self.result(records, problems, detail=detail)

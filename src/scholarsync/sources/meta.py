@@ -1,5 +1,5 @@
 """Helpers shared by page-based sources: meta tags (``citation_*``, Dublin Core, Open Graph),
-text cleaning, and the freshness summary of the pages a source read.
+text cleaning.
 
 Tags are matched by ``name`` **or** ``property`` (eScholarship writes
 ``property="citation_title"``, Open Graph pages write ``name="og:..."`` as often as
@@ -18,16 +18,11 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bs4 import BeautifulSoup
 
 from scholarsync.core.normalize import collapse_whitespace
-
-if TYPE_CHECKING:
-    from scholarsync.net.client import Page
 
 # Bidi embedding/override/isolate marks that some sites wrap visible strings in.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -114,29 +109,3 @@ def read_meta(page: BeautifulSoup | str) -> MetaTags:
         if value:
             tags.values.setdefault(key.strip().lower(), []).append(value)
     return tags
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How fresh the pages behind one source's result are (for ``SourceResult``)."""
-
-    status: str  # "fresh" | "cache" | "stale"
-    detail: str
-    read_at: str | None  # ISO date the oldest page was last obtained from the origin
-
-
-def freshness(pages: Sequence[Page], today: str) -> Freshness:
-    """Summarize Page flags: any stale page -> "stale"; all from cache -> "cache"."""
-    if not pages:
-        return Freshness("fresh", "", None)
-    dates = sorted((p.fetched_at or today)[:10] for p in pages)
-    stale = [p for p in pages if p.stale]
-    if stale:
-        since = min((p.fetched_at or "an unknown date")[:10] for p in stale)
-        urls = ", ".join(p.url for p in stale[:3]) + (" …" if len(stale) > 3 else "")
-        detail = (f"{len(stale)} of {len(pages)} page(s) served from the cache because the "
-                  f"site failed (copy from {since}): {urls}")
-        return Freshness("stale", detail, dates[0])
-    if all(p.from_cache for p in pages):
-        return Freshness("cache", "", dates[0])
-    return Freshness("fresh", "", dates[0])

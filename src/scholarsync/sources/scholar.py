@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -35,10 +35,13 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
-from scholarsync.errors import ParseError, SourceError
-from scholarsync.model import Origin, Person, Problem, Record, SourceResult
-from scholarsync.sources.base import Source
-from scholarsync.sources.meta import clean_text, freshness, parse_html
+from scholarsync.errors import BlockedError, ParseError, SourceError
+from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
+from scholarsync.sources.base import BlockRule, WebSource
+from scholarsync.sources.meta import clean_text, parse_html
+
+if TYPE_CHECKING:
+    from scholarsync.config import OptionReader
 
 KIND = "scholar"
 SITE = "https://scholar.google.com"
@@ -46,6 +49,57 @@ _PROFILE = re.compile(r"^(?:https?://)?scholar\.google\.[a-z.]+/citations\?(?:[^
                       r"user=([\w-]{12})(?:[&#]|$)", re.IGNORECASE)
 _INITIALS = re.compile(r"[A-Z][A-Z.\-]{0,5}")
 _ELLIPSIS = ("...", "…")
+_SIGNIN_PATHS = ("/v3/signin/", "/signin/", "/servicelogin", "/accounts/servicelogin")
+
+
+class SignInRequiredError(BlockedError):
+    """The site answered with a Google sign-in page. For Scholar this means an unknown or
+    private profile: the request is refused for that URL only, the host stays usable."""
+
+    host_wide = False
+
+
+def is_scholar_host(host: str) -> bool:
+    return re.fullmatch(r"scholar\.google(\.com?)?(\.[a-z]{2})?", host) is not None
+
+
+def _is_google_host(host: str) -> bool:
+    return re.search(r"(^|\.)google(\.com?)?(\.[a-z]{2})?$", host) is not None
+
+
+def is_signin_url(url: str) -> bool:
+    """A Google sign-in page: ``accounts.google.com``, or a sign-in path on a Google host."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "accounts.google.com":
+        return True
+    path = parts.path.lower()
+    return _is_google_host(host) and any(path.startswith(p) for p in _SIGNIN_PATHS)
+
+
+def is_sorry_url(url: str) -> bool:
+    """Google's rate-limit interstitial (``/sorry/index?continue=...``)."""
+    return urlsplit(url).path.lower().startswith("/sorry/")
+
+
+class ScholarBlocks(BlockRule):
+    """Scholar's ways of refusing: 403, a ``/sorry/`` redirect, a Google sign-in redirect."""
+
+    def applies(self, host: str) -> bool:
+        return is_scholar_host(host)
+
+    def redirect(self, url: str, target: str) -> BlockedError | None:
+        if is_sorry_url(target):
+            return BlockedError(f"{url} was redirected to a /sorry/ page (rate limited or "
+                                f"CAPTCHA): {target}", url=url)
+        if is_signin_url(target):
+            return SignInRequiredError(
+                f"{url} redirects to a Google sign-in page (for a Scholar profile: the profile "
+                "is unknown or private)", url=url)
+        return None
+
+    def response(self, url: str, status: int, headers: dict[str, str]) -> str | None:
+        return "HTTP 403 Forbidden from Google Scholar" if status == 403 else None
 
 
 class UnknownProfileError(SourceError):
@@ -242,10 +296,28 @@ def parse_profile_page(html: str, user: str, today: str, *, url: str | None = No
     return ProfileParse(records, profile, complete, detail, problems)
 
 
-class ScholarSource(Source):
+class ScholarSource(WebSource):
     """The profile ``options["user"]``: one page, header and rows."""
 
     kind = KIND
+    rank = 90  # truncated names and venues: every other source wins
+    required = ("user",)
+    optional = ("hl",)
+    identifiers = (IdentifierSpec(
+        "scholar", exclusive=False, label="Scholar", listed=True,
+        link=f"{SITE}/citations?view_op=view_citation&citation_for_view={{id}}"),)
+    citation_label = "Google Scholar"
+    block_rules = (ScholarBlocks(),)
+
+    @classmethod
+    def parse_options(cls, table: OptionReader) -> dict[str, Any]:
+        value = table.string("user")
+        match = re.search(r"[?&]user=([\w-]{12})", value)
+        user = match.group(1) if match else value.strip()
+        if not re.fullmatch(r"[\w-]{12}", user):
+            raise table.error("user", f"{value!r} is not a Scholar user id "
+                              "(12 characters, as in citations?user=Yno2pxMAAAAJ)")
+        return {"user": user, "hl": table.string("hl", "en") or "en"}
 
     @classmethod
     def accepts(cls, target: str) -> bool:
@@ -253,11 +325,8 @@ class ScholarSource(Source):
 
     def _parse(self, user: str, hl: str) -> tuple[ProfileParse, Any]:
         url = profile_url(user, hl)
-        from scholarsync.net.client import SignInRequiredError
-
         try:
-            page = self.context.http.get(url, base_url=self.config.base_url,
-                                         max_age_hours=self.config.options.get("max_age_hours"))
+            page = self.get(url)
         except SignInRequiredError:
             # Scholar redirects to accounts.google.com for a profile it will not show
             raise UnknownProfileError(user, url) from None
@@ -274,15 +343,9 @@ class ScholarSource(Source):
         return self._parse(user, hl)[0].records
 
     def read(self) -> SourceResult:
-        http = self.context.http
-        before = http.requests_made
         user = self.config.options["user"]
         parsed, page = self._parse(user, self.config.options.get("hl") or "en")
         if any(p.level == "error" for p in parsed.problems):
-            http.forget(page.url)  # a page cut short is not kept for the next run
-        fresh = freshness([page], self.context.today)
-        detail = "; ".join(d for d in (parsed.detail, fresh.detail) if d)
-        return SourceResult(kind=KIND, records=parsed.records, problems=parsed.problems,
-                            complete=parsed.complete, status=fresh.status, detail=detail,
-                            requests=http.requests_made - before, profile=parsed.profile,
-                            read_at=fresh.read_at)
+            self.context.http.forget(page.url)  # a page cut short is not kept for the next run
+        return self.result(parsed.records, parsed.problems, complete=parsed.complete,
+                           detail=parsed.detail, profile=parsed.profile)

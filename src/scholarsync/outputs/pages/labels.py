@@ -20,9 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scholarsync.core.merge import is_preprint
 from scholarsync.core.normalize import fold
 from scholarsync.model import Publication
 from scholarsync.outputs.pages.escape import safe_url
+from scholarsync.sources import rules
 
 # (words in the folded venue, abbreviation): the first match wins, so specific ones come first.
 KNOWN_VENUES: tuple[tuple[str, str], ...] = (
@@ -66,36 +68,14 @@ _ACCEPTED = re.compile(r"\b(accepted|forthcoming|in ?press)\b")
 _TYPE_KINDS = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis", "book": "Book",
                "incollection": "Chapter", "inbook": "Chapter", "techreport": "Report"}
 
-# Link keys in display order, with their labels; unknown keys follow, sorted.
-LINK_LABELS: dict[str, str] = {
-    "pdf": "PDF", "escholarship": "eScholarship", "arxiv": "arXiv", "doi": "DOI",
-    "url": "Web", "html": "HTML", "scholar": "Scholar", "code": "Code", "slides": "Slides",
-    "poster": "Poster", "video": "Video",
-}
-BEST_URL_ORDER = ("pdf", "escholarship", "doi", "arxiv", "url", "scholar")
-
-
-def _id_links(ids: dict[str, str]) -> dict[str, str]:
-    """Links implied by identifiers."""
-    links: dict[str, str] = {}
-    if ids.get("doi"):
-        links["doi"] = f"https://doi.org/{ids['doi']}"
-    if ids.get("arxiv"):
-        links["arxiv"] = f"https://arxiv.org/abs/{ids['arxiv']}"
-    if ids.get("escholarship"):
-        links["escholarship"] = f"https://escholarship.org/uc/item/{ids['escholarship']}"
-    if ids.get("scholar"):
-        links["scholar"] = ("https://scholar.google.com/citations?view_op=view_citation"
-                            f"&citation_for_view={ids['scholar']}")
-    return links
-
-
 def publication_links(pub: Publication) -> dict[str, str]:
-    """Every safe link of a publication (its ``links``, then ones implied by ``ids``), ordered,
-    one per URL. Unsafe URLs (``javascript:`` and anything not http/https/mailto) are gone."""
-    merged = {**_id_links(pub.ids), **pub.links}
-    order = [k for k in LINK_LABELS if k in merged] + sorted(k for k in merged
-                                                              if k not in LINK_LABELS)
+    """Every safe link of a publication (its ``links``, then ones implied by ``ids``), in the
+    registry's display order (unknown kinds follow, sorted), one per URL. Unsafe URLs
+    (``javascript:`` and anything not http/https/mailto) are gone."""
+    known = rules()
+    merged = {**known.id_links(pub.ids), **pub.links}
+    labels = known.link_labels
+    order = [k for k in labels if k in merged] + sorted(k for k in merged if k not in labels)
     result: dict[str, str] = {}
     seen: set[str] = set()
     for key in order:
@@ -107,12 +87,13 @@ def publication_links(pub: Publication) -> dict[str, str]:
 
 
 def link_label(key: str) -> str:
-    return LINK_LABELS.get(key, key.replace("_", " ").capitalize())
+    return rules().link_labels.get(key, key.replace("_", " ").capitalize())
 
 
 def best_url(links: dict[str, str]) -> str:
-    """The link a short mention points to: pdf > escholarship > doi > arxiv > url > scholar."""
-    for key in BEST_URL_ORDER:
+    """The link a short mention points to: the first kind of the registry's ``best_links``
+    (a PDF, a repository page, the DOI …) the publication has."""
+    for key in rules().best_links:
         if links.get(key):
             return links[key]
     return next(iter(links.values()), "")
@@ -120,16 +101,8 @@ def best_url(links: dict[str, str]) -> str:
 
 def _words(pub: Publication) -> str:
     values: list[Any] = [pub.fields.get(name, "") for name in _KIND_FIELDS]
-    keywords = pub.extra.get("keywords")
-    values.extend(keywords if isinstance(keywords, list | tuple) else [keywords or ""])
+    values.extend(pub.keywords)
     return fold(" ; ".join(str(v) for v in values))
-
-
-def is_preprint(pub: Publication) -> bool:
-    """An arXiv work with no other venue."""
-    venue = fold(pub.venue)
-    return bool(pub.ids.get("arxiv")) and (not venue or venue.startswith("arxiv")) and (
-        pub.type in ("misc", "article", "unpublished", "online", "preprint"))
 
 
 def kind_label(pub: Publication) -> str:

@@ -131,10 +131,12 @@ class Renderer:
         """What a template sees (documented in the default templates)."""
         config = self.config
         chosen, options = select(publications, attrs, config)
-        entries = [make_entry(p, config.profile, options.max_authors, options.links)
+        entries = [make_entry(p, config.profile, options.max_authors, options.links,
+                              config.render.citations)
                    for p in chosen]
         groups: list[Group] = make_groups(entries, options.by_year, options.by_type)
-        projects = [ProjectView.build(r, config.profile, options.max_authors)
+        projects = [ProjectView.build(r, config.profile, options.max_authors,
+                                      config.render.citations)
                     for r in resolve_research(config, publications)[0]]
         level = options.heading
         return {

@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scholarsync.config import Config, ResearchProject
-from scholarsync.core.normalize import (
-    arxiv_base,
-    normalize_arxiv,
-    normalize_doi,
-    normalize_escholarship,
-)
+from scholarsync.core.normalize import arxiv_base, normalize_arxiv, normalize_doi
 from scholarsync.model import Problem, Publication
+from scholarsync.sources import rules
 
 
 @dataclass
@@ -47,10 +43,12 @@ def find_publication(ref: str, pubs: list[Publication]) -> Publication | None:
     if arxiv:
         base = arxiv_base(arxiv)
         tests.append(lambda p: base in {arxiv_base(a) for a in _ids(p, "arxiv")})
-    eschol = normalize_escholarship(ref)
-    if eschol:
-        tests.append(lambda p: eschol in _ids(p, "escholarship"))
-    tests.append(lambda p: ref in _ids(p, "scholar"))
+    for spec in rules().identifiers:  # ids the sources declared: parsed refs, or as written
+        value = spec.parse(ref) if spec.parse else None
+        if value:
+            tests.append(lambda p, n=spec.name, v=value: v in _ids(p, n))
+        elif spec.name not in ("doi", "arxiv"):
+            tests.append(lambda p, n=spec.name: ref in _ids(p, n))
     for test in tests:
         for pub in pubs:
             if test(pub):

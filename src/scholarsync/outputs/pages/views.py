@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from scholarsync.config import Config, ProfileConfig, ResearchProject
+from scholarsync.config import DEFAULT_CITATIONS, Config, ProfileConfig, ResearchProject
+from scholarsync.core.normalize import FALSE_WORDS, TRUE_WORDS
 from scholarsync.core.owner import is_owner
 from scholarsync.errors import SectionError
 from scholarsync.model import Person, Publication
@@ -29,6 +30,7 @@ from scholarsync.outputs.pages.labels import (
     venue_label,
 )
 from scholarsync.outputs.pages.research import ResolvedProject, find_publication
+from scholarsync.sources import rules
 
 UNDATED = "Year unknown"
 TYPE_GROUPS = ("Journal articles", "Conference papers", "Preprints", "Books and chapters",
@@ -36,7 +38,6 @@ TYPE_GROUPS = ("Journal articles", "Conference papers", "Preprints", "Books and 
 _TYPE_GROUP = {"article": 0, "inproceedings": 1, "conference": 1, "proceedings": 1,
                "book": 3, "inbook": 3, "incollection": 3, "phdthesis": 4,
                "mastersthesis": 4, "thesis": 4, "techreport": 5, "report": 5}
-_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
 @dataclass
@@ -60,8 +61,9 @@ class Entry:
     year: int | None
     links: dict[str, str]  # link key -> safe URL, display order
     url: str  # the best single link ("" when none)
-    citations: int | None  # Google Scholar count
+    citations: int | None  # the count of the first source of [render] citations that has one
     citations_read: str  # ISO date it was read ("" when unknown)
+    citations_source: str  # who counted ("Google Scholar", "OpenAlex" …; "" when no count)
     selected: bool
     kind: str  # "Poster", "Full paper", "Preprint", "Paper" …
     label: str  # "Poster at CogSci'22"
@@ -92,8 +94,8 @@ class ProjectView:
     missing: list[str]
 
     @classmethod
-    def build(cls, resolved: ResolvedProject, profile: ProfileConfig,
-              max_authors: int) -> ProjectView:
+    def build(cls, resolved: ResolvedProject, profile: ProfileConfig, max_authors: int,
+              citation_order: tuple[str, ...] = DEFAULT_CITATIONS) -> ProjectView:
         project: ResearchProject = resolved.project
         title, summary = project.title.strip(), project.summary.strip()
         ends = (".", "?", "!")
@@ -103,7 +105,8 @@ class ProjectView:
             joiner = "" if summary[0] in ",;:" else " " if title.endswith(ends + (":",)) else ". "
             closer = "" if summary.endswith(ends) else "."
         return cls(title=title, summary=Markup(summary), url=project.url,
-                   entries=[make_entry(p, profile, max_authors) for p in resolved.publications],
+                   entries=[make_entry(p, profile, max_authors, None, citation_order)
+                            for p in resolved.publications],
                    joiner=Md(joiner), closer=Md(closer), missing=list(resolved.missing))
 
 
@@ -137,27 +140,32 @@ def shorten_authors(people: list[Person], owners: list[bool], limit: int,
     return items
 
 
+def citation_count(pub: Publication, order: tuple[str, ...]) -> tuple[int | None, str, str]:
+    """The count a page shows: (count, read date, source label) of the first source in
+    ``order`` with a positive count ("cited by 0" is noise on a profile)."""
+    for kind in order:
+        count = pub.citations.get(kind)
+        if count:
+            label = rules().citation_labels.get(kind, kind)
+            return count, pub.citations_read.get(kind, ""), label
+    return None, "", ""
+
+
 def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
-               shown_links: frozenset[str] | None = None) -> Entry:
+               shown_links: frozenset[str] | None = None,
+               citation_order: tuple[str, ...] = DEFAULT_CITATIONS) -> Entry:
     owners = [is_owner(p, profile) for p in pub.authors]
     links = publication_links(pub)
     if shown_links is not None:
         links = {kind: url for kind, url in links.items() if kind in shown_links}
-    count = pub.citations.get("scholar") or None  # "cited by 0" is noise on a profile
+    count, read, counted_by = citation_count(pub, citation_order)
     return Entry(
         pub=pub, key=pub.key, type=pub.type, type_group=type_group(pub), title=pub.title,
         authors=shorten_authors(pub.authors, owners, max_authors, pub.authors_truncated),
         venue=pub.venue, venue_short=venue_label(pub.venue), year=pub.year, links=links,
-        url=best_url(links), citations=count,
-        citations_read=pub.citations_read.get("scholar", "") if count is not None else "",
-        selected=_truthy(pub.extra.get("selected", pub.fields.get("selected"))),
+        url=best_url(links), citations=count, citations_read=read, citations_source=counted_by,
+        selected=pub.selected,
         kind=kind_label(pub), label=research_label(pub))
-
-
-def _truthy(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().strip("{}").casefold() in _TRUE
-    return bool(value)
 
 
 def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:
@@ -205,9 +213,9 @@ def _bool(attrs: dict[str, str], key: str, default: bool) -> bool:
     value = attrs.get(key)
     if value is None:
         return default
-    if value.casefold() not in _TRUE | _FALSE:
+    if value.casefold() not in TRUE_WORDS | FALSE_WORDS:
         raise SectionError(f"attribute {key}={value!r} must be true or false")
-    return value.casefold() in _TRUE
+    return value.casefold() in TRUE_WORDS
 
 
 def _year_range(value: str) -> tuple[int, int]:
@@ -247,8 +255,7 @@ def select(pubs: list[Publication], attrs: dict[str, str],
         pubs = [p for p in pubs if p.year is not None and low <= p.year <= high]
     if "selected" in attrs:
         want = _bool(attrs, "selected", True)
-        pubs = [p for p in pubs if _truthy(p.extra.get("selected",
-                                                       p.fields.get("selected"))) == want]
+        pubs = [p for p in pubs if p.selected == want]
     if "keys" not in attrs:
         pubs = sorted(pubs, key=lambda p: (p.year is None, -(p.year or 0)))
     limit = _int(attrs, "limit", len(pubs), 0)

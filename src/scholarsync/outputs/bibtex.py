@@ -1,26 +1,23 @@
-"""Writers of the merged library: BibTeX, CSL-JSON and the JSON of CONTRACT §6.
+"""The merged BibTeX export (``[outputs] bibtex``).
 
-Every writer is deterministic: the same publications give the same bytes (entries in the given
-order, fields in a fixed order, no timestamps). The BibTeX writer is hand-written (a string
-join per entry) and guarantees a file that re-parses: values are written in braces, with
-unbalanced braces, a trailing backslash or a line starting with ``@`` neutralized.
+Deterministic: the same publications give the same bytes (entries in the given order, fields
+in a fixed order, no timestamps). The writer is hand-written (a string join per entry) and
+guarantees a file that re-parses: values are written in braces, with unbalanced braces, a
+trailing backslash or a line starting with ``@`` neutralized.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from scholarsync.core.normalize import (
     latex_escape,
-    latex_to_unicode,
     normalize_arxiv,
     normalize_doi,
-    parse_year,
     person_to_bibtex,
 )
-from scholarsync.model import Person, Publication
+from scholarsync.model import Publication
+from scholarsync.outputs.base import SingleFileOutput, landing_page
 
 #: Conventional field order; any other field follows, alphabetically.
 FIELD_ORDER = (
@@ -34,8 +31,6 @@ _RANK = {name: i for i, name in enumerate(FIELD_ORDER)}
 _AT_LINE = re.compile(r"\n([ \t]*@\w*[ \t]*[{(])")
 _BRACE = re.compile(r"\\*[{}]")
 
-
-# -- BibTeX ----------------------------------------------------------------------------------
 
 def to_bibtex(pubs: list[Publication]) -> str:
     """The publications as one BibTeX file, entries in the given order."""
@@ -82,7 +77,7 @@ def entry_fields(pub: Publication) -> dict[str, str]:
         fields["eprint"] = arxiv
         fields["archiveprefix"] = "arXiv"
     if "url" not in fields:
-        url = pub.links.get("url") or pub.links.get("escholarship")
+        url = landing_page(pub)
         if url:
             fields["url"] = url
     return fields
@@ -144,111 +139,10 @@ def _balance(value: str) -> str:
     return "".join(out)
 
 
-# -- JSON (CONTRACT §6) ----------------------------------------------------------------------
+class BibtexOutput(SingleFileOutput):
+    """``[outputs] bibtex = "publications.bib"``."""
 
-_MAIN_IDS = ("doi", "arxiv", "escholarship", "scholar")
+    key = "bibtex"
 
-
-def publication_json(pub: Publication) -> dict[str, Any]:
-    """One publication as the JSON object of CONTRACT §6 (plus aliases and read dates)."""
-    authors = [p.display for p in pub.authors if not p.is_others]
-    if pub.authors_truncated:
-        authors.append("others")
-    ids: dict[str, str | None] = {name: pub.ids.get(name) for name in _MAIN_IDS}
-    ids.update(sorted((k, v) for k, v in pub.ids.items() if k not in _MAIN_IDS))
-    return {
-        "key": pub.key,
-        "type": pub.type,
-        "title": pub.title,
-        "authors": authors,
-        "year": pub.year,
-        "venue": pub.venue,
-        "ids": ids,
-        "links": dict(sorted(pub.links.items())),
-        "citations": dict(sorted(pub.citations.items())),
-        "citations_read": dict(sorted(pub.citations_read.items())),
-        "sources": list(pub.sources),
-        "aliases": list(pub.aliases),
-    }
-
-
-def to_json(pubs: list[Publication]) -> str:
-    """A JSON array of :func:`publication_json` objects."""
-    return _dump([publication_json(p) for p in pubs])
-
-
-def _dump(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# -- CSL-JSON --------------------------------------------------------------------------------
-
-CSL_TYPES = {
-    "article": "article-journal", "inproceedings": "paper-conference",
-    "conference": "paper-conference", "proceedings": "book", "book": "book",
-    "inbook": "chapter", "incollection": "chapter", "phdthesis": "thesis",
-    "mastersthesis": "thesis", "thesis": "thesis", "techreport": "report", "report": "report",
-    "unpublished": "manuscript", "manual": "report", "online": "webpage", "patent": "patent",
-    "dataset": "dataset", "software": "software", "misc": "article",
-}
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-
-
-def _csl_name(person: Person) -> dict[str, str]:
-    if person.literal:
-        return {"literal": person.literal}
-    name = {"family": person.family}
-    if person.given:
-        name["given"] = person.given
-    if person.von:
-        name["non-dropping-particle"] = person.von
-    if person.jr:
-        name["suffix"] = person.jr
-    return name
-
-
-def _month(value: str) -> int | None:
-    value = value.strip().strip("{}").lower()
-    if value.isdigit() and 1 <= int(value) <= 12:
-        return int(value)
-    return _MONTHS.get(value[:3])
-
-
-def csl_item(pub: Publication) -> dict[str, Any]:
-    """One publication as a CSL-JSON item."""
-    fields = pub.fields
-    item: dict[str, Any] = {"id": pub.key, "type": CSL_TYPES.get(pub.type, "document")}
-    if pub.title:
-        item["title"] = pub.title
-    authors = [_csl_name(p) for p in pub.authors if not p.is_others]
-    if authors:
-        item["author"] = authors
-    year = pub.year or parse_year(fields.get("date"))
-    if year:
-        parts = [year]
-        month = _month(fields.get("month", ""))
-        if month:
-            parts.append(month)
-        item["issued"] = {"date-parts": [parts]}
-    if pub.venue:
-        item["container-title"] = pub.venue
-    for name, csl in (("volume", "volume"), ("number", "issue"), ("pages", "page"),
-                      ("publisher", "publisher"), ("address", "publisher-place"),
-                      ("edition", "edition"), ("isbn", "ISBN"), ("issn", "ISSN")):
-        if fields.get(name):
-            item[csl] = latex_to_unicode(fields[name]).replace("–", "-")
-    if pub.ids.get("doi"):
-        item["DOI"] = pub.ids["doi"]
-    url = (fields.get("url") or pub.links.get("url") or pub.links.get("escholarship")
-           or pub.links.get("doi"))
-    if url:
-        item["URL"] = url
-    if isinstance(pub.extra.get("abstract"), str):
-        item["abstract"] = pub.extra["abstract"]
-    return item
-
-
-def to_csl_json(pubs: list[Publication]) -> str:
-    """A CSL-JSON array (citeproc input) of the publications."""
-    return _dump([csl_item(p) for p in pubs])
+    def render(self, pubs: list[Publication]) -> str:
+        return to_bibtex(pubs)

@@ -1,0 +1,88 @@
+"""The CSL-JSON export (``[outputs] csl_json``): citeproc input for Pandoc, Zotero, Hugo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scholarsync.core.normalize import latex_to_unicode, parse_year
+from scholarsync.model import Person, Publication
+from scholarsync.outputs.base import SingleFileOutput, landing_page
+from scholarsync.outputs.json import dump_json
+
+CSL_TYPES = {
+    "article": "article-journal", "inproceedings": "paper-conference",
+    "conference": "paper-conference", "proceedings": "book", "book": "book",
+    "inbook": "chapter", "incollection": "chapter", "phdthesis": "thesis",
+    "mastersthesis": "thesis", "thesis": "thesis", "techreport": "report", "report": "report",
+    "unpublished": "manuscript", "manual": "report", "online": "webpage", "patent": "patent",
+    "dataset": "dataset", "software": "software", "misc": "article",
+}
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def _csl_name(person: Person) -> dict[str, str]:
+    if person.literal:
+        return {"literal": person.literal}
+    name = {"family": person.family}
+    if person.given:
+        name["given"] = person.given
+    if person.von:
+        name["non-dropping-particle"] = person.von
+    if person.jr:
+        name["suffix"] = person.jr
+    return name
+
+
+def _month(value: str) -> int | None:
+    value = value.strip().strip("{}").lower()
+    if value.isdigit() and 1 <= int(value) <= 12:
+        return int(value)
+    return _MONTHS.get(value[:3])
+
+
+def csl_item(pub: Publication) -> dict[str, Any]:
+    """One publication as a CSL-JSON item."""
+    fields = pub.fields
+    item: dict[str, Any] = {"id": pub.key, "type": CSL_TYPES.get(pub.type, "document")}
+    if pub.title:
+        item["title"] = pub.title
+    authors = [_csl_name(p) for p in pub.authors if not p.is_others]
+    if authors:
+        item["author"] = authors
+    year = pub.year or parse_year(fields.get("date"))
+    if year:
+        parts = [year]
+        month = _month(fields.get("month", ""))
+        if month:
+            parts.append(month)
+        item["issued"] = {"date-parts": [parts]}
+    if pub.venue:
+        item["container-title"] = pub.venue
+    for name, csl in (("volume", "volume"), ("number", "issue"), ("pages", "page"),
+                      ("publisher", "publisher"), ("address", "publisher-place"),
+                      ("edition", "edition"), ("isbn", "ISBN"), ("issn", "ISSN")):
+        if fields.get(name):
+            item[csl] = latex_to_unicode(fields[name]).replace("–", "-")
+    if pub.ids.get("doi"):
+        item["DOI"] = pub.ids["doi"]
+    url = fields.get("url") or landing_page(pub) or pub.links.get("doi")
+    if url:
+        item["URL"] = url
+    if pub.abstract:
+        item["abstract"] = pub.abstract
+    return item
+
+
+def to_csl_json(pubs: list[Publication]) -> str:
+    """A CSL-JSON array (citeproc input) of the publications."""
+    return dump_json([csl_item(p) for p in pubs])
+
+
+class CslJsonOutput(SingleFileOutput):
+    """``[outputs] csl_json = "publications.json"``."""
+
+    key = "csl_json"
+
+    def render(self, pubs: list[Publication]) -> str:
+        return to_csl_json(pubs)
