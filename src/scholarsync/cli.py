@@ -90,55 +90,32 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
          dry_run: bool, check: bool, force: bool, as_json: bool, quiet: bool,
          verbose: bool) -> None:
     """Fetch every source, merge, render the profile's sections and write the exports."""
-    from scholarsync.app import unchanged
-    from scholarsync.app.lock import RunLock
+    from scholarsync.app import commands
     from scholarsync.app.report import file_diff, json_report, problem_lines, text_report
+    from scholarsync.app.sync import RunOptions
 
     _logging(verbose)
     config = _load(ctx, config_path)
-    with RunLock(config.network.cache_dir) as lock:
-        if not lock.acquired:
-            _err(f"scholarsync: another sync holds the lock ({lock.path}); nothing done")
-            sys.exit(0)
-        data = None if refresh or force else unchanged.unchanged_summary(config, offline)
-        if data is None:
-            outcome, data, status = _full_sync(config, offline, refresh, dry_run, check, force,
-                                               quiet)
-        else:
-            outcome, status = None, 0
-    if not quiet or verbose:
-        for line in problem_lines(data, verbose):
-            _err(line)
-    if dry_run and outcome is not None:
-        for planned in outcome.changed_files:
-            click.echo(file_diff(planned, config.root), nl=False)
-    if as_json:
-        click.echo(json_report(data), nl=False)
-    else:
-        click.echo(text_report(data, dry_run=dry_run or check), nl=False, err=dry_run)
-    if check and status == 1 and outcome is not None and outcome.changed_files:
-        names = ", ".join(str(f.path.name) for f in outcome.changed_files)
-        _err(f"scholarsync: outputs out of date: {names}")
-    sys.exit(status)
-
-
-def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool, force: bool,
-               quiet: bool):
-    """Run the whole pipeline; remember a clean run for the fast path."""
-    from scholarsync.app import unchanged
-    from scholarsync.app.progress import progress_reporter
-    from scholarsync.app.report import summary
-    from scholarsync.app.sync import RunOptions, exit_status, run_sync
-
     options = RunOptions(offline=offline, refresh=refresh, dry_run=dry_run, check=check,
                          force=force)
-    with progress_reporter(enabled=not quiet) as progress:
-        outcome = run_sync(config, options, progress)
-    data = summary(outcome, config.root)
-    status = exit_status(outcome, check)
-    if status == 0 and not (dry_run or check):
-        unchanged.save_state(config, data, outcome.expires)
-    return outcome, data, status
+    run = commands.sync(config, options, show_progress=not quiet)
+    if run.locked_by is not None:
+        _err(f"scholarsync: another sync holds the lock ({run.locked_by}); nothing done")
+        sys.exit(0)
+    if not quiet or verbose:
+        for line in problem_lines(run.summary, verbose):
+            _err(line)
+    if dry_run and run.outcome is not None:
+        for planned in run.outcome.changed_files:
+            click.echo(file_diff(planned, config.root), nl=False)
+    if as_json:
+        click.echo(json_report(run.summary), nl=False)
+    else:
+        click.echo(text_report(run.summary, dry_run=dry_run or check), nl=False, err=dry_run)
+    if check and run.out_of_date:
+        names = ", ".join(p.name for p in run.out_of_date)
+        _err(f"scholarsync: outputs out of date: {names}")
+    sys.exit(run.status)
 
 
 @cli.command()
@@ -148,10 +125,9 @@ def _full_sync(config, offline: bool, refresh: bool, dry_run: bool, check: bool,
 @_guard
 def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
     """Re-render the managed sections from the saved library, without fetching."""
-    from scholarsync.app.sync import exit_status, run_render
+    from scholarsync.app import commands
 
-    config = _load(ctx, config_path)
-    outcome = run_render(config, force=force)
+    outcome, status = commands.render(_load(ctx, config_path), force=force)
     for planned in outcome.files:
         state = "updated" if planned.path in outcome.written else "unchanged"
         _err(f"{planned.path}: {state} [{planned.detail}]")
@@ -159,25 +135,10 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
         _err(f"{page}: no scholarsync markers, left untouched")
     for message in outcome.edited + outcome.section_errors:
         _err(f"scholarsync: {message}")
-    sys.exit(exit_status(outcome, check=False))
+    sys.exit(status)
 
 
 # -- list / export --------------------------------------------------------------------------
-
-def _offline_publications(config):
-    """Publications from .bib files afresh and web sources from the cache (as --offline)."""
-    from scholarsync.app.sync import build
-    from scholarsync.sources.base import SourceContext
-
-    context = SourceContext(config, offline=True)
-    try:
-        result = build(config, context)
-    finally:
-        context.close()
-    for problem in result.problems:
-        _err(str(problem))
-    return result.publications
-
 
 @cli.command(name="list")
 @_config_option
@@ -186,11 +147,13 @@ def _offline_publications(config):
 @_guard
 def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
     """The merged publications, one line each, with the sources each came from."""
-    pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync.outputs.json import to_json
+    from scholarsync.app import commands
 
+    pubs, problems = commands.offline_publications(_load(ctx, config_path))
+    for problem in problems:
+        _err(str(problem))
     if as_json:
-        click.echo(to_json(pubs), nl=False)
+        click.echo(commands.export_text(pubs, "json"), nl=False)
         return
     for pub in pubs:
         year = pub.year or "----"
@@ -207,17 +170,14 @@ def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> 
 @_guard
 def export(ctx: click.Context, config_path: str | None, output: str | None, fmt: str) -> None:
     """The merged library as BibTeX, CSL-JSON or JSON."""
-    pubs = _offline_publications(_load(ctx, config_path))
-    from scholarsync.fileio import write_atomic
-    from scholarsync.outputs.bibtex import to_bibtex
-    from scholarsync.outputs.csl_json import to_csl_json
-    from scholarsync.outputs.json import to_json
+    from scholarsync.app import commands
 
-    writer = {"bibtex": to_bibtex, "csl-json": to_csl_json, "json": to_json}[fmt]
-    text = writer(pubs)
+    text, problems, count = commands.export(_load(ctx, config_path), fmt,
+                                            Path(output) if output else None)
+    for problem in problems:
+        _err(str(problem))
     if output:
-        write_atomic(Path(output), text.encode("utf-8"))
-        _err(f"wrote {len(pubs)} publications to {output}")
+        _err(f"wrote {count} publications to {output}")
     else:
         click.echo(text, nl=False)
 

@@ -186,8 +186,8 @@ def run_render(config: Config, force: bool = False) -> SyncOutcome:
     """``scholarsync render``: re-render pages from the saved library (no fetching)."""
     last = load_library(config.network.cache_dir)
     if last is None:
-        context = SourceContext(config, offline=True)
-        result = build(config, context, use_last=False)
+        with SourceContext(config, offline=True) as context:
+            result = build(config, context, use_last=False)
     else:
         result = BuildResult([], last.publications, [], last, last)
     outcome = SyncOutcome(result, LibraryDiff(unchanged=len(result.publications)))
