@@ -24,7 +24,7 @@ class FileChange:
     """One planned file: what it holds now and what the run would write (None: delete it)."""
 
     path: Path
-    role: str  # output key ("bibtex", "hugo" …), "page" or "library"
+    role: str  # the output's config key, "page" or "library"
     old: bytes | None
     new: bytes | None
     detail: str = ""  # e.g. the sections rendered
