@@ -64,7 +64,7 @@ def _relative_locations(result: SourceResult, root: Path) -> None:
     """Saved libraries and messages name files relative to the config, not this machine."""
     for record in result.records:
         location = _relative(record.origin.location, root)
-        if location != record.origin.location:
+        if location is not None and location != record.origin.location:
             record.origin = dataclasses.replace(record.origin, location=location)
     result.problems = [dataclasses.replace(p, location=_relative(p.location, root))
                        for p in result.problems]

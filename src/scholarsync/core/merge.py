@@ -229,10 +229,10 @@ def _same(name: str, kept: str, value: str, record: Record) -> bool:
     """Whether ``value`` (from ``record``) says the same as ``kept``, loosely: braces, case,
     punctuation and white space aside; a truncated ``value`` only needs to be a prefix."""
     if name in _NAME_FIELDS:
-        a, b = _families(kept), _families(value)
+        people, others = _families(kept), _families(value)
         truncated = (name == "author" and record.authors_truncated) or value.rstrip().endswith(
             "others")
-        return a[:len(b)] == b if truncated else a == b
+        return people[:len(others)] == others if truncated else people == others
     if name == "doi":
         return normalize_doi(kept) == normalize_doi(value)
     a, b = _loose(kept), _loose(value)

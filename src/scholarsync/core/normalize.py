@@ -67,7 +67,7 @@ _SUFFIX = re.compile(r"^(?:jr|sr|jnr|snr)\.?$|^(?:II|III|IV)$", re.IGNORECASE)
 _EXTENDED = re.compile(r"^\s*(family|given|prefix|suffix|useprefix)\s*=\s*(.*)$", re.DOTALL)
 
 
-_BRACED = {}  # separator pattern -> the same pattern that also finds braces
+_BRACED: dict[str, re.Pattern[str]] = {}  # separator pattern -> the same pattern that also finds braces
 
 
 def _split_top_level(text: str, sep: re.Pattern[str], keep_empty: bool = False) -> list[str]:
@@ -193,18 +193,19 @@ def _parse_name(raw: str) -> Person:
     if len(parts) == 1:
         words = _split_top_level(parts[0], _SPACE)
         if not suffix and len(words) >= 3 and _SUFFIX.match(words[-1]):
-            words, suffix = words[:-1], words[-1:]
+            words, suffix = words[:-1], [words[-1]]
         if len(words) == 1:
             return _person([], [], words, suffix, plain)
         start = next((i for i, w in enumerate(words[:-1]) if _word_case(w) == "l"), None)
         if start is None:
             return _person(words[:-1], [], words[-1:], suffix, plain)
-        von, family = _von_last(words[start:])
-        return _person(words[:start], von, family, suffix, plain)
-    von, family = _von_last(_split_top_level(parts[0], _SPACE))
+        von_words, family_words = _von_last(words[start:])
+        return _person(words[:start], von_words, family_words, suffix, plain)
+    von_words, family_words = _von_last(_split_top_level(parts[0], _SPACE))
     if len(parts) == 2:
-        return _person([parts[1]], von, family, [], plain)
-    return _person([", ".join(p for p in parts[2:] if p)], von, family, [parts[1]], plain)
+        return _person([parts[1]], von_words, family_words, [], plain)
+    return _person([", ".join(p for p in parts[2:] if p)], von_words, family_words, [parts[1]],
+                   plain)
 
 
 def _group_closes_at_end(text: str) -> bool:

@@ -169,8 +169,9 @@ def _header(soup: BeautifulSoup, base: str) -> dict[str, Any]:
     if interests:
         profile["interests"] = [i for i in interests if i]
     photo = soup.select_one("#gsc_prf_pup-img")
-    if photo and isinstance(photo.get("src"), str) and "avatar" not in photo["src"]:
-        profile["photo"] = urljoin(base, photo["src"])
+    src = photo.get("src") if photo else None
+    if isinstance(src, str) and "avatar" not in src:
+        profile["photo"] = urljoin(base, src)
     table = soup.select_one("#gsc_rsb_st")
     if table:
         heads = [clean_text(th.get_text()) for th in table.select("th")]

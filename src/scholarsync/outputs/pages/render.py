@@ -47,7 +47,8 @@ def page_format(path: Path | str) -> str:
 
 
 def _autoescape(name: str | None) -> bool:
-    return bool(name) and name.lower().endswith((".html.j2", ".htm.j2", ".xml.j2", ".html"))
+    return name is not None and name.lower().endswith((".html.j2", ".htm.j2", ".xml.j2",
+                                                        ".html"))
 
 
 @pass_eval_context
@@ -87,11 +88,12 @@ def _authors(ctx: Any, entry: Entry) -> str:
         elif item.etal:
             parts.append("et al.")
         elif html:
-            name = escape(item.name)
-            parts.append(Markup("<strong>{}</strong>").format(name) if item.owner else name)
+            escaped = escape(item.name)
+            parts.append(Markup("<strong>{}</strong>").format(escaped) if item.owner
+                         else escaped)
         else:
-            name = md_escape(item.name)
-            parts.append(f"**{name}**" if item.owner else name)
+            plain = md_escape(item.name)
+            parts.append(f"**{plain}**" if item.owner else plain)
     return Markup(", ").join(parts) if html else Md(", ".join(parts))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scholarsync.config import Config, ResearchProject
@@ -25,6 +26,10 @@ def _ids(pub: Publication, name: str) -> set[str]:
     return values
 
 
+def _has_id(name: str, value: str) -> Callable[[Publication], bool]:
+    return lambda pub: value in _ids(pub, name)
+
+
 def find_publication(ref: str, pubs: list[Publication]) -> Publication | None:
     """The publication a research ref names: a citation key (or alias), a DOI, an arXiv id, an
     eScholarship id or URL, or a Scholar article id; None when nothing matches."""
@@ -35,7 +40,7 @@ def find_publication(ref: str, pubs: list[Publication]) -> Publication | None:
     for pub in pubs:
         if any(k.casefold() == folded for k in pub.all_keys):
             return pub
-    tests = []
+    tests: list[Callable[[Publication], bool]] = []
     doi = normalize_doi(ref)
     if doi:
         tests.append(lambda p: doi in {d.lower() for d in _ids(p, "doi")})
@@ -46,9 +51,9 @@ def find_publication(ref: str, pubs: list[Publication]) -> Publication | None:
     for spec in rules().identifiers:  # ids the sources declared: parsed refs, or as written
         value = spec.parse(ref) if spec.parse else None
         if value:
-            tests.append(lambda p, n=spec.name, v=value: v in _ids(p, n))
+            tests.append(_has_id(spec.name, value))
         elif spec.name not in ("doi", "arxiv"):
-            tests.append(lambda p, n=spec.name: ref in _ids(p, n))
+            tests.append(_has_id(spec.name, ref))
     for test in tests:
         for pub in pubs:
             if test(pub):
