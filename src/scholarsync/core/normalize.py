@@ -67,7 +67,7 @@ _SUFFIX = re.compile(r"^(?:jr|sr|jnr|snr)\.?$|^(?:II|III|IV)$", re.IGNORECASE)
 _EXTENDED = re.compile(r"^\s*(family|given|prefix|suffix|useprefix)\s*=\s*(.*)$", re.DOTALL)
 
 
-_BRACED: dict[str, re.Pattern[str]] = {}  # separator pattern -> the same pattern that also finds braces
+_BRACED: dict[str, re.Pattern[str]] = {}  # separator pattern -> pattern that also finds braces
 
 
 def _split_top_level(text: str, sep: re.Pattern[str], keep_empty: bool = False) -> list[str]:
