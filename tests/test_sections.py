@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scholarsync.errors import HandEditedError, SectionError
+from scholarsync.fileio import write_atomic
+from scholarsync.outputs.base import FileChange
 from scholarsync.outputs.pages.sections import (
     BOM,
-    apply_plan,
     body_checksum,
     find_sections,
     plan_page,
@@ -50,6 +51,13 @@ def sync_page(path: Path, render=None, force: bool = False) -> bytes:
     plan = plan_page(path, render or fixed(), force=force)
     apply_plan(plan)
     return path.read_bytes()
+
+
+def apply_plan(plan: FileChange | None) -> bool:
+    """Write a planned page as the app does: atomically, only when it changed."""
+    if plan is None or not plan.changed or plan.new is None:
+        return False
+    return write_atomic(plan.path, plan.new)
 
 
 # -- outside bytes ----------------------------------------------------------------------------
@@ -117,7 +125,7 @@ def test_attrs_reach_the_renderer_and_stay_on_the_begin_line(tmp_path: Path) -> 
 def test_page_without_markers_is_untouched(tmp_path: Path) -> None:
     path = write(tmp_path, "just text\n")
     plan = plan_page(path, fixed())
-    assert not plan.has_markers and not plan.changed
+    assert plan is None
     assert not apply_plan(plan)
     assert path.read_bytes() == b"just text\n"
 
@@ -129,7 +137,7 @@ def test_second_run_writes_nothing(tmp_path: Path) -> None:
     first = sync_page(path)
     stamp = path.stat().st_mtime_ns
     plan = plan_page(path, fixed())
-    assert not plan.changed and plan.new_bytes == first
+    assert not plan.changed and plan.new == first
     assert not apply_plan(plan)
     assert path.stat().st_mtime_ns == stamp
 
@@ -171,7 +179,7 @@ def test_hand_edit_is_refused(tmp_path: Path) -> None:
 def test_force_overwrites_a_hand_edit(tmp_path: Path) -> None:
     path = edited_page(tmp_path)
     plan = plan_page(path, fixed("- three\n"), force=True)
-    assert plan.edited == ["publications"]
+    assert plan is not None and plan.detail == "publications"
     apply_plan(plan)
     text = path.read_text(encoding="utf-8")
     assert "my note" not in text and "- three" in text
@@ -278,7 +286,7 @@ def test_splice_keeps_outside_bytes(tmp_path: Path, prefix: str, old: str, suffi
     page = (BOM if bom else b"") + (head + old + (eol if old else "") + tail).encode("utf-8")
     path = write(tmp_path, page, "prop.md")
     plan = plan_page(path, fixed(new))
-    out = plan.new_bytes
+    out = plan.new
     start = len(BOM if bom else b"") + len((prefix + eol if prefix else "").encode())
     assert out[:start] == page[:start]
     assert out.endswith(tail.encode())
@@ -286,4 +294,4 @@ def test_splice_keeps_outside_bytes(tmp_path: Path, prefix: str, old: str, suffi
     # the tool reads back what it wrote: same sections, no edit, nothing more to change
     path.write_bytes(out)
     again = plan_page(path, fixed(new))
-    assert again.new_bytes == out and not again.changed
+    assert again.new == out and not again.changed

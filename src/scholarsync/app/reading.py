@@ -45,7 +45,7 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     except Exception as exc:  # a bug in one source must not stop the others
         log.debug("source %s crashed", kind, exc_info=True)
         result = _failure(kind, RuntimeError(f"internal error ({type(exc).__name__}: {exc})"))
-    result.requests = max(result.requests, context.requests_made - before)
+    result.requests = context.requests_made - before  # the client's one counter
     _relative_locations(result, config.root)
     return result
 

@@ -144,11 +144,10 @@ def _plan_pages(config: Config, pubs: list[Publication], force: bool,
         except SectionError as exc:
             outcome.section_errors.append(str(exc))
             continue
-        if not plan.has_markers:
+        if plan is None:
             outcome.pages_without_markers.append(page)
             continue
-        outcome.files.append(FileChange(page, "page", plan.old_bytes, plan.new_bytes,
-                                        ", ".join(plan.sections)))
+        outcome.files.append(plan)
 
 
 

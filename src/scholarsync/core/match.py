@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.normalize import (
+    STOP_WORDS,
     name_key,
     title_key,
 )
@@ -35,9 +36,6 @@ from scholarsync.model import Record, Rules
 #: article id, say, is decisive but not exclusive: a profile often lists two versions of a work.
 
 _BRACES = re.compile(r"[{}\s]+")
-_STOPWORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "by", "de", "der", "die", "for", "from", "in", "into",
-    "is", "of", "on", "or", "the", "to", "via", "with"})
 _DIGITS = re.compile(r"\d+")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 _MAX_BLOCK = 400  # a larger fuzzy block (e.g. a very common surname) is not scored
@@ -116,7 +114,7 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None) ->
     blocks: list[str] = []
     if tkey:
         blocks.append("t:" + tkey)
-        significant = sorted({w for w in words if len(w) > 2 and w not in _STOPWORDS},
+        significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
                              key=_longest_first)[:4]
         if significant:
             blocks.append("s:" + " ".join(sorted(significant)))
@@ -199,19 +197,25 @@ def title_similarity(a: str, b: str) -> float:
     return similarity
 
 
+def vetoed(a: Features, b: Features, tolerance: int) -> bool:
+    """Never the same work, whatever the score: titles with different numerals ("Part 1" /
+    "Part 2"), or years further apart than the tolerance."""
+    return a.numbers != b.numbers or (a.year is not None and b.year is not None
+                                      and abs(a.year - b.year) > tolerance)
+
+
 def score(a: Features, b: Features, cfg: MatchConfig) -> Score:
     """The weighted similarity of two records. An unknown component counts as half similar;
-    a year outside the tolerance or titles with different numerals ("Part 1" / "Part 2")
-    veto the match."""
-    title = title_similarity(a.title, b.title) if a.numbers == b.numbers else 0.0
+    a :func:`vetoed` pair scores 0."""
     author = _author_similarity(a, b)
     year = _year_similarity(a, b, cfg.year_tolerance)
+    if vetoed(a, b, cfg.year_tolerance):
+        return Score(0.0, author, year, 0.0)
+    title = title_similarity(a.title, b.title)
     weights = cfg.title_weight + cfg.author_weight + cfg.year_weight
     total = (cfg.title_weight * title
              + cfg.author_weight * (0.5 if author is None else author)
              + cfg.year_weight * (0.5 if year is None else year)) / (weights or 1.0)
-    if year == 0.0:
-        total = 0.0
     return Score(title, author, year, total)
 
 
@@ -324,9 +328,7 @@ def _fuzzy_edges(feats: list[Features], cfg: MatchConfig) -> list[tuple[tuple, i
                     continue
                 seen.add(pair)
                 fj = feats[j]
-                if (fi.numbers != fj.numbers or fi.year is not None and fj.year is not None
-                        and abs(fi.year - fj.year) > cfg.year_tolerance
-                        or _exclusive_conflict(fi, fj)):
+                if vetoed(fi, fj, cfg.year_tolerance) or _exclusive_conflict(fi, fj):
                     continue
                 result = score(fi, fj, cfg)
                 if result.matches(cfg):

@@ -22,7 +22,13 @@ from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.match import group_records
-from scholarsync.core.normalize import fold, name_key, normalize_doi, parse_bibtex_names
+from scholarsync.core.normalize import (
+    STOP_WORDS,
+    fold,
+    name_key,
+    normalize_doi,
+    parse_bibtex_names,
+)
 from scholarsync.model import Conflict, Problem, Publication, Record, Rules, Work
 
 _VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue
@@ -34,8 +40,6 @@ QUIET_FIELDS = frozenset({
     "__markedentry", "groups", "urldate", "keywords", "abstract", "annote", "mendeley-tags",
     "mendeley-groups", "copyright", "language", "langid", "x-color", "added-at", "interhash",
     "intrahash", "creationdate", "modificationdate"})
-_KEY_STOP = frozenset({"a", "an", "and", "on", "of", "the", "to", "in", "for", "with", "from",
-                       "at", "by", "is", "are"})
 
 
 @dataclass
@@ -315,7 +319,7 @@ def base_key(pub: Publication) -> str:
     person = next((p for p in pub.authors if not p.is_others), None)
     family = _ascii(person.family or person.literal) if person else ""
     words = [_ascii(w) for w in fold(pub.title).split()]
-    word = next((w for w in words if w and w not in _KEY_STOP), "")
+    word = next((w for w in words if w and w not in STOP_WORDS), "")
     return (family or "anon") + (str(pub.year) if pub.year else "") + (word or "untitled")
 
 

@@ -368,3 +368,21 @@ def is_true(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().strip("{}").strip().casefold() in TRUE_WORDS
     return bool(value)
+
+
+#: Title words that say nothing of a work (matching signatures, generated citation keys).
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "by", "de", "der", "die", "for", "from", "in", "into",
+    "is", "of", "on", "or", "the", "to", "via", "with"})
+
+#: BibTeX's month macros and the numbers biblatex expects for them.
+MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def month_number(value: str) -> int | None:
+    """1..12 from a month field: a number, a macro or a month name ("December")."""
+    value = value.strip().strip("{}").strip().lower()
+    if value.isdigit():
+        return int(value) if 1 <= int(value) <= 12 else None
+    return MONTHS.get(value[:3])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scholarsync.core.normalize import latex_to_unicode, parse_year
+from scholarsync.core.normalize import latex_to_unicode, month_number, parse_year
 from scholarsync.model import Person, Publication
 from scholarsync.outputs.base import SingleFileOutput, landing_page
 from scholarsync.outputs.json import dump_json
@@ -17,8 +17,6 @@ CSL_TYPES = {
     "unpublished": "manuscript", "manual": "report", "online": "webpage", "patent": "patent",
     "dataset": "dataset", "software": "software", "misc": "article",
 }
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 
 def _csl_name(person: Person) -> dict[str, str]:
@@ -34,13 +32,6 @@ def _csl_name(person: Person) -> dict[str, str]:
     return name
 
 
-def _month(value: str) -> int | None:
-    value = value.strip().strip("{}").lower()
-    if value.isdigit() and 1 <= int(value) <= 12:
-        return int(value)
-    return _MONTHS.get(value[:3])
-
-
 def csl_item(pub: Publication) -> dict[str, Any]:
     """One publication as a CSL-JSON item."""
     fields = pub.fields
@@ -53,7 +44,7 @@ def csl_item(pub: Publication) -> dict[str, Any]:
     year = pub.year or parse_year(fields.get("date"))
     if year:
         parts = [year]
-        month = _month(fields.get("month", ""))
+        month = month_number(fields.get("month", ""))
         if month:
             parts.append(month)
         item["issued"] = {"date-parts": [parts]}

@@ -40,6 +40,7 @@ from bibtexparser.model import (
 
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.normalize import (
+    MONTHS,
     is_true,
     latex_to_unicode,
     normalize_arxiv,
@@ -56,8 +57,6 @@ if TYPE_CHECKING:
     from scholarsync.config import OptionReader
 
 KIND = "bibtex"
-MONTHS = {m: str(i) for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 # Not inherited through crossref: they belong to the parent entry itself.
 NO_INHERIT = {"ids", "crossref", "xref", "entryset", "label", "shorthand", "sortkey", "key",
               "abstract", "keywords", "file", "related", "xdata", "title", "subtitle",
@@ -145,7 +144,7 @@ class _Values:
         if found is not None:
             return found
         if lowered in MONTHS:
-            return MONTHS[lowered]
+            return str(MONTHS[lowered])
         self._undefined(name, line, "is not defined")
         return name
 

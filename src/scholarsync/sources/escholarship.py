@@ -35,6 +35,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
+from scholarsync.sources import rules
 from scholarsync.sources.base import WebSource
 from scholarsync.sources.meta import (
     MetaTags,
@@ -221,10 +222,9 @@ def parse_item_page(html: str, url: str, ident: str | None = None) -> Record:
         fields["keywords"] = latex_escape(", ".join(keywords))
 
     ids = {"escholarship": ident}
-    links = {"escholarship": link}
     if doi:
         ids["doi"] = doi
-        links["doi"] = f"https://doi.org/{doi}"
+    links = rules().id_links(ids)
     if pdf:
         links["pdf"] = _absolute(pdf)
     extra: dict[str, Any] = {}

@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.fileio import write_atomic
+from scholarsync.outputs.base import FileChange
 
 BOM = b"\xef\xbb\xbf"
 CHECKSUM = "checksum"
@@ -55,19 +55,6 @@ class Section:
     def user_attrs(self) -> dict[str, str]:
         """The attributes meant for the template (the tool's own removed)."""
         return {k: v for k, v in self.attrs.items() if k != CHECKSUM}
-
-
-@dataclass
-class PagePlan:
-    """What rendering one page would do; ``apply_plan`` writes it."""
-
-    path: Path
-    old_bytes: bytes
-    new_bytes: bytes
-    changed: bool
-    sections: list[str] = field(default_factory=list)  # labels of the sections rendered
-    edited: list[str] = field(default_factory=list)  # hand-edited sections (overwritten: force)
-    has_markers: bool = True
 
 
 def body_checksum(body: str) -> str:
@@ -215,8 +202,9 @@ def _marker_line(text: str, section: Section, checksum: str) -> str:
 
 
 def plan_page(path: Path, render: Callable[[str, dict[str, str]], str], *,
-              force: bool = False) -> PagePlan:
-    """Render every managed section of ``path`` (``render(name, attrs)`` gives a body).
+              force: bool = False) -> FileChange | None:
+    """Render every managed section of ``path`` (``render(name, attrs)`` gives a body): the
+    page's planned change (its ``detail`` names the sections), or None without markers.
 
     Raises SectionError (malformed markers, not UTF-8, a rendering failure) and HandEditedError
     (a section edited by hand, unless ``force``). Nothing is written here."""
@@ -225,7 +213,7 @@ def plan_page(path: Path, render: Callable[[str, dict[str, str]], str], *,
     bom, text = decode_page(old, str(path))
     sections = find_sections(text, str(path))
     if not sections:
-        return PagePlan(path, old, old, False, [], [], has_markers=False)
+        return None
     labels = _labels(sections)
     edited = [label for label, s in zip(labels, sections, strict=True)
               if CHECKSUM in s.attrs and s.attrs[CHECKSUM] != body_checksum(s.content)]
@@ -254,11 +242,4 @@ def plan_page(path: Path, render: Callable[[str, dict[str, str]], str], *,
         pos = section.body_end
     pieces.append(text[pos:])
     new = bom + "".join(pieces).encode("utf-8")
-    return PagePlan(path, old, new, new != old, labels, edited if force else [], True)
-
-
-def apply_plan(plan: PagePlan) -> bool:
-    """Write a planned page atomically when it changed; True when written."""
-    if not plan.changed:
-        return False
-    return write_atomic(plan.path, plan.new_bytes)
+    return FileChange(path, "page", old, new, ", ".join(labels))
