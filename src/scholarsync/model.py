@@ -8,10 +8,12 @@ Field conventions shared by every room:
 * ``title`` / ``authors`` / ``venue`` are display values: Unicode, LaTeX decoded, whitespace
   collapsed. Templates and JSON use these.
 * ``ids`` keys: ``doi`` (lower-case, no URL prefix), ``arxiv`` (no version unless pinned),
-  ``escholarship`` (8 characters, no ``qt``), ``scholar`` (``USER:ARTICLE`` citation_for_view id),
-  ``isbn``, ``pmid`` … values are normalized strings.
-* ``links`` keys: ``pdf``, ``url``, ``escholarship``, ``arxiv``, ``doi``, ``scholar``, ``code``,
-  ``slides``, ``poster``, ``video``, ``html`` … values are absolute URLs.
+  ``isbn``, ``pmid``, and the identifiers each source declares (:class:`IdentifierSpec`);
+  values are normalized strings.
+* ``links`` keys: ``pdf``, ``url``, ``code``, ``slides``, ``poster``, ``video``, ``html``, and one
+  per identifier with a link template; values are absolute URLs.
+* Nothing here names a source kind: what a kind means (precedence, identifiers, labels) is in
+  :class:`Rules`, which the source registry builds from the sources' own declarations.
 """
 
 from __future__ import annotations
