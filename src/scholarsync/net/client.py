@@ -34,6 +34,7 @@ from pathlib import Path
 
 import requests
 from requests.cookies import RequestsCookieJar
+from requests.structures import CaseInsensitiveDict
 from requests_cache.backends.filesystem import FileDict
 from requests_cache.models import CachedResponse
 
@@ -65,6 +66,8 @@ RETRY_STATUSES = (502, 503, 504)
 RETRY_AFTER_CAP = 30.0  # seconds; a longer Retry-After means: give up now
 MAX_REDIRECTS = 10
 ROBOTS_MAX_AGE_HOURS = 24.0
+# request headers kept with a cached copy: never a token, key or cookie
+_STORED_REQUEST_HEADERS = ("user-agent", "accept", "accept-encoding")
 _TRANSIENT = (requests.ConnectionError, requests.Timeout,
               requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
@@ -165,15 +168,19 @@ class HttpClient:
         return self._state.host(host.lower()).delay
 
     def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
-            max_age_hours: float | None = None) -> Page:
-        """Fetch ``url`` (canonical, real host) politely through the cache; see module doc."""
+            max_age_hours: float | None = None,
+            headers: dict[str, str] | None = None) -> Page:
+        """Fetch ``url`` (canonical, real host) politely through the cache; see module doc.
+
+        ``headers`` are sent with the request (an API's ``Accept``, a token): they never
+        enter the cache key, and none of them is stored with the cached copy."""
         if expect not in ("html", "text", "any"):
             raise ValueError(f"expect must be 'html', 'text' or 'any', not {expect!r}")
         canonical = canonical_url(url)
         if base_url and not self.offline:
             self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
         max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
-        page = self._get(canonical, expect, max_age, robots=True)
+        page = self._get(canonical, expect, max_age, robots=True, headers=headers)
         self._note_expiry(page, max_age)
         return page
 
@@ -210,7 +217,8 @@ class HttpClient:
         self.close()
 
     # -- policy ------------------------------------------------------------------------------
-    def _get(self, url: str, expect: str, max_age: float, robots: bool) -> Page:
+    def _get(self, url: str, expect: str, max_age: float, robots: bool,
+             headers: dict[str, str] | None = None) -> Page:
         key = cache_key(url)
         cached = self._load(key)
         if self.offline:
@@ -229,7 +237,7 @@ class HttpClient:
                 if key in self._validated:  # the URL was robots.txt itself, just fetched
                     return self._page(url, self._load(key) or cached, expect, from_cache=True)
             self._state.current = url
-            response = self._fetch(url, cached, expect)
+            response = self._fetch(url, cached, expect, headers)
         except _Unreachable as exc:
             return self._stale(url, cached, expect, exc)
         finally:
@@ -317,11 +325,11 @@ class HttpClient:
         return RobotsRules.parse(page.text, agent)
 
     # -- transport ---------------------------------------------------------------------------
-    def _fetch(self, url: str, cached: CachedResponse | None,
-               expect: str = "any") -> requests.Response:
+    def _fetch(self, url: str, cached: CachedResponse | None, expect: str = "any",
+               extra: dict[str, str] | None = None) -> requests.Response:
         """One logical request with retries; conditional when a cached copy has validators."""
         accept = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8" if expect == "html" else "*/*"
-        headers = {"Accept": accept}
+        headers = {"Accept": accept, **(extra or {})}
         if cached is not None:
             if cached.headers.get("etag"):
                 headers["If-None-Match"] = cached.headers["etag"]
@@ -387,7 +395,9 @@ class HttpClient:
             item.headers.pop("Set-Cookie", None)
             item.cookies = RequestsCookieJar()
             item.elapsed = dt.timedelta(0)
-            item.request.headers.pop("Cookie", None)
+            item.request.headers = CaseInsensitiveDict(
+                {k: v for k, v in item.request.headers.items()
+                 if k.lower() in _STORED_REQUEST_HEADERS})
             item.request.cookies = RequestsCookieJar()
             item.created_at = now
         cached.expires = None

@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "bibtex": "scholarsync.sources.bibtex:BibtexSource",
     "escholarship": "scholarsync.sources.escholarship:EscholarshipSource",
     "scholar": "scholarsync.sources.scholar:ScholarSource",
+    "orcid": "scholarsync.sources.orcid:OrcidSource",
 }
 
 def _arxiv_key(value: str) -> str | None:

@@ -1,26 +1,37 @@
-"""eScholarship item pages: ``citation_*`` meta tags plus jschol's embedded page data.
+"""eScholarship: its GraphQL API first (:mod:`scholarsync.sources.escholarship_api`), item
+pages (``citation_*`` meta tags plus jschol's embedded page data) as the fallback.
 
 Config (``[[sources]] kind = "escholarship"``)::
 
     items = ["https://escholarship.org/uc/item/91z2p9h1", "5cz2v6d5",
              "https://escholarship.org/content/qt5cz2v6d5/qt5cz2v6d5.pdf"]
+    author = "0000-0002-1825-0097"   # optional: every item eScholarship links to this iD
 
-Every input is mapped to the 8-character item id and fetched as
-``https://escholarship.org/uc/item/<id>``. Two data sets on the page are read, each optional:
+Every item input is mapped to the 8-character item id. The API answers for all of them
+(``item`` queries, several per request) and for the author's listing (cursor paging). When the
+API fails for an item (an error status, a timeout, a malformed answer, an item it does not
+know), that item's page ``https://escholarship.org/uc/item/<id>`` is read instead. Item pages
+sit behind a web application firewall: a 403 from the host, or a 202 with an empty body, is a
+block (:class:`~scholarsync.errors.BlockedError`: exit 3, the last good data stays), never
+"no data"; a block of the API is not followed by page requests (same host).
+
+Two data sets on an item page are read, each optional:
 
 * the meta tags (``citation_*`` by ``name`` or ``property``, then ``dc.*`` and ``og:*``), and
 * the JSON assigned to ``window.jscholApp_initialPageData`` inside a ``<script>`` element (the
   full author list, unit, DOI, abstract, status). Page data wins where both have a value.
 
-Item states (from jschol's ItemPage / TabMainComp): ``status`` "withdrawn" (the page then has a
-``robots noindex`` tag and no citation tags) is a per-item error; ``status`` "embargoed" (with
-``attrs.embargo_date``; the HTML shows ``o-itemunavailable__embargoed``) keeps the public
-metadata, drops the PDF link and is reported as a warning.
+Item states (from jschol's ItemPage / TabMainComp, and the API's ``status``): "withdrawn" (the
+page then has a ``robots noindex`` tag and no citation tags) is a per-item error; "embargoed"
+(with ``attrs.embargo_date`` / ``embargoExpires``; the HTML shows
+``o-itemunavailable__embargoed``) keeps the public metadata, drops the PDF link and is reported
+as a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +46,10 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
+from scholarsync.sources import escholarship_api as api
 from scholarsync.sources import rules
-from scholarsync.sources.base import WebSource
+from scholarsync.sources.base import BlockRule, WebSource
+from scholarsync.sources.escholarship_api import ItemUnavailableError
 from scholarsync.sources.meta import (
     MetaTags,
     clean_text,
@@ -48,6 +61,11 @@ from scholarsync.sources.meta import (
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
 
+__all__ = ["EscholarshipSource", "ItemUnavailableError", "item_id", "item_url",
+           "parse_item_page"]
+
+log = logging.getLogger("scholarsync.sources.escholarship")
+
 KIND = "escholarship"
 SITE = "https://escholarship.org"
 _ID = r"[0-9a-z]{8}"
@@ -58,10 +76,6 @@ _PDF = re.compile(rf"^(?:https?://)?(?:www\.)?escholarship\.org/content/qt({_ID}
                   r"(?:_noSplash_[0-9a-f]{32})?\.pdf(?:[?#].*)?$", re.IGNORECASE)
 _ARK = re.compile(rf"^(?:https?://n2t\.net/)?ark:/?13030/qt({_ID})$", re.IGNORECASE)
 _ASSIGN = re.compile(r"window\.jscholApp_initialPageData\s*=\s*")
-
-
-class ItemUnavailableError(SourceError):
-    """The item exists but has no usable metadata (withdrawn)."""
 
 
 def item_id(value: str) -> str | None:
@@ -254,22 +268,64 @@ IDENTIFIER = IdentifierSpec("escholarship", exclusive=True, link=f"{SITE}/uc/ite
                             parse=_item_id)
 
 
+class EscholarshipBlocks(BlockRule):
+    """eScholarship's firewall: a 403 from its host is a refusal, never "no such item" (a
+    browser-like client gets a 202 with an empty body instead, which the transport already
+    treats as a block)."""
+
+    def applies(self, host: str) -> bool:
+        return host == "escholarship.org" or host.endswith(".escholarship.org")
+
+    def response(self, url: str, status: int, headers: dict[str, str]) -> str | None:
+        if status == 403:
+            return "HTTP 403 Forbidden from eScholarship's web application firewall"
+        return None
+
+
 class EscholarshipSource(WebSource):
-    """Items listed in ``options["items"]``, one page each, through the shared HTTP client."""
+    """Items in ``options["items"]`` and, with ``author``, every item eScholarship links to
+    that ORCID iD: through the GraphQL API first, item pages when the API fails."""
 
     kind = KIND
     rank = 50
-    required = ("items",)
+    optional = ("items", "author")
     identifiers = (IDENTIFIER,)
+    block_rules = (EscholarshipBlocks(),)
 
     @classmethod
     def parse_options(cls, table: OptionReader) -> dict[str, Any]:
-        return {"items": table.strings("items", nonempty=True)}
+        from scholarsync.sources.orcid import orcid_id
+
+        options: dict[str, Any] = {}
+        if table.get("items") is not None:
+            options["items"] = table.strings("items", nonempty=True)
+        raw = table.string("author").strip() if table.get("author") is not None else ""
+        if raw:
+            found = orcid_id(raw)
+            if found is None:
+                raise table.error("author", f"{raw!r} is not an ORCID iD (16 digits as "
+                                  "0000-0002-1825-0097, or its https://orcid.org/ URL)")
+            options["author"] = found
+        if not options:
+            raise table.error("items", "give items (item URLs or ids), author (an ORCID iD), "
+                              "or both")
+        return options
 
     @classmethod
     def accepts(cls, target: str) -> bool:
         return item_id(target) is not None
 
+    # -- API ---------------------------------------------------------------------------------
+    def _api(self, url: str) -> dict[str, Any]:
+        """The ``data`` of one GraphQL answer; an unusable answer is dropped from the cache."""
+        page = self.get(url, expect="any", headers={"Accept": "application/json"})
+        try:
+            return api.graphql_data(page.text, url)
+        except ParseError:
+            self.context.http.forget(url)
+            raise
+
+    # -- item pages (the fallback) -----------------------------------------------------------
     def _fetch(self, ident: str) -> tuple[Record, Any]:
         url = item_url(ident)
         page = self.get(url)
@@ -281,36 +337,89 @@ class EscholarshipSource(WebSource):
             record.extra["requested_id"] = ident
         return record, page
 
+    def _items(self, idents: list[str]) -> tuple[dict[str, Record], dict[str, SourceError]]:
+        """Records of ``idents``: the API, then the page of each item the API did not give.
+        A block of the API is raised: the pages are on the same host."""
+        records: dict[str, Record] = {}
+        errors: dict[str, SourceError] = {}
+        try:
+            records, errors = api.fetch_items(self._api, idents)
+        except BlockedError:
+            raise
+        except SourceError as exc:
+            log.info("eScholarship API failed (%s); reading item pages", exc)
+            errors = {ident: exc for ident in idents}
+        for ident in [i for i in idents if i in errors]:
+            if isinstance(errors[ident], ItemUnavailableError):
+                continue  # withdrawn: the page says no more
+            try:
+                records[ident] = self._fetch(ident)[0]
+            except BlockedError:
+                if records:  # what the API gave stands; the rest is reported
+                    errors[ident] = SourceError(f"item {ident}: page refused by the site "
+                                                "(blocked)", url=item_url(ident))
+                    continue
+                raise
+            except SourceError as exc:
+                errors[ident] = exc
+                continue
+            del errors[ident]
+        return records, errors
+
     def inspect(self, target: str) -> list[Record]:
         ident = item_id(target)
         if ident is None:
             raise SourceError(f"{target!r} is not an eScholarship item URL, PDF URL or id")
-        return [self._fetch(ident)[0]]
+        records, errors = self._items([ident])
+        if ident in errors:
+            raise errors[ident]
+        return [records[ident]]
 
     def read(self) -> SourceResult:
         records: list[Record] = []
         problems: list[Problem] = []
         failures: list[SourceError] = []
-        seen: set[str] = set()
+        complete = True
+        author = self.config.options.get("author")
+        if author:
+            try:
+                listing = api.author_listing(self._api, author)
+            except BlockedError:
+                raise
+            except SourceError as exc:
+                if not self.config.options.get("items"):
+                    raise
+                failures.append(exc)
+                problems.append(Problem("error", f"listing of ORCID iD {author} failed: {exc}",
+                                        exc.url, source=KIND))
+                complete = False
+            else:
+                for url in listing.bad_urls:
+                    self.context.http.forget(url)
+                records.extend(listing.records)
+                problems.extend(listing.problems)
+                complete = listing.complete
+        have = {r.ids["escholarship"] for r in records}
+        wanted: list[str] = []
         for raw in self.config.options.get("items", ()):
             ident = item_id(raw)
             if ident is None:
                 failures.append(SourceError(f"not an eScholarship item URL or id: {raw!r}"))
                 problems.append(Problem("error", str(failures[-1]), raw, source=KIND))
-                continue
-            if ident in seen:
-                continue
-            seen.add(ident)
-            try:
-                record, page = self._fetch(ident)
-            except BlockedError:
-                raise  # the site refused us: no further item is tried
-            except SourceError as exc:
-                failures.append(exc)
-                problems.append(Problem("error", str(exc), item_url(ident), source=KIND))
-                continue
-            records.append(record)
+            elif ident not in have and ident not in wanted:
+                wanted.append(ident)
+        if wanted:
+            found, errors = self._items(wanted)
+            for ident in wanted:
+                if ident in found:
+                    records.append(found[ident])
+                else:
+                    failures.append(errors[ident])
+                    problems.append(Problem("error", str(errors[ident]), item_url(ident),
+                                            source=KIND))
+        for record in records:
             if "embargoed_until" in record.extra:
+                ident = record.ids["escholarship"]
                 until = record.extra["embargoed_until"] or "an unknown date"
                 problems.append(Problem("warning", f"item {ident} is under embargo until "
                                         f"{until}: metadata used, no PDF link", item_url(ident),
@@ -322,4 +431,4 @@ class EscholarshipSource(WebSource):
             raise _same_kind(first, message)
         detail = (f"{len(failures)} of {len(failures) + len(records)} items failed"
                   if failures else "")
-        return self.result(records, problems, detail=detail)
+        return self.result(records, problems, complete=complete, detail=detail)
