@@ -218,7 +218,10 @@ def _serve(httpserver, ident: str, name: str | None = None, status: int = 200) -
 
 @pytest.fixture
 def site(tmp_path: Path, httpserver):
+    """The item pages of a site without the API (GraphQL answers 404): the page fallback.
+    The API route itself is tested in test_escholarship_api.py."""
     httpserver.expect_request("/robots.txt").respond_with_data(ROBOTS, content_type="text/plain")
+    httpserver.expect_request("/graphql").respond_with_data("no API here", status=404)
 
     def make(items: list[str], *, offline: bool = False, refresh: bool = False):
         from scholarsync.config import load_config
@@ -263,12 +266,15 @@ def test_source_reads_items_in_every_input_form(site, httpserver) -> None:
     result = source.read()
     assert [r.key for r in result.records] == ["escholarship:5cz2v6d5", "escholarship:91z2p9h1"]
     assert result.status == "fresh" and result.problems == [] and result.complete
-    assert result.requests == 3  # robots.txt + two items (the duplicate is read once)
-    assert _paths(httpserver) == ["/robots.txt", "/uc/item/5cz2v6d5", "/uc/item/91z2p9h1"]
+    # robots.txt, one API request for both items (404 here), two item pages (the duplicate
+    # is read once)
+    assert result.requests == 4
+    assert _paths(httpserver) == ["/robots.txt", "/graphql", "/uc/item/5cz2v6d5",
+                                  "/uc/item/91z2p9h1"]
     assert result.read_at and len(result.read_at) == 10
 
     again = site(["5cz2v6d5", "91z2p9h1"]).read()  # a second run within freshness
-    assert again.status == "cache" and again.requests == 0
+    assert again.status == "cache" and again.requests == 1  # the API is asked again
     assert [r.to_dict() for r in again.records] == [r.to_dict() for r in result.records]
 
 
@@ -340,7 +346,7 @@ def test_origin_error_serves_the_stale_copy(site, httpserver) -> None:
     assert result.records[0].title.startswith("Understanding Infinity")
 
 
-def test_offline_without_cache_fails_clearly(site, httpserver) -> None:
+def test_offline_without_cache_fails_clearly(site, httpserver) -> None:  # API and page
     from scholarsync.errors import NotInCacheError
 
     with pytest.raises(NotInCacheError, match="not in the cache"):

@@ -400,23 +400,20 @@ class EscholarshipSource(WebSource):
                 problems.extend(listing.problems)
                 complete = listing.complete
         have = {r.ids["escholarship"] for r in records}
-        wanted: list[str] = []
-        for raw in self.config.options.get("items", ()):
-            ident = item_id(raw)
+        listed = [(raw, item_id(raw)) for raw in self.config.options.get("items", ())]
+        wanted = list(dict.fromkeys(i for _, i in listed if i is not None and i not in have))
+        found, errors = self._items(wanted) if wanted else ({}, {})
+        for raw, ident in listed:
             if ident is None:
                 failures.append(SourceError(f"not an eScholarship item URL or id: {raw!r}"))
                 problems.append(Problem("error", str(failures[-1]), raw, source=KIND))
-            elif ident not in have and ident not in wanted:
-                wanted.append(ident)
-        if wanted:
-            found, errors = self._items(wanted)
-            for ident in wanted:
-                if ident in found:
-                    records.append(found[ident])
-                else:
-                    failures.append(errors[ident])
-                    problems.append(Problem("error", str(errors[ident]), item_url(ident),
-                                            source=KIND))
+            elif ident in found and ident not in have:
+                records.append(found[ident])
+                have.add(ident)
+            elif ident in errors:
+                failures.append(errors.pop(ident))
+                problems.append(Problem("error", str(failures[-1]), item_url(ident),
+                                        source=KIND))
         for record in records:
             if "embargoed_until" in record.extra:
                 ident = record.ids["escholarship"]

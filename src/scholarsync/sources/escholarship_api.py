@@ -149,7 +149,10 @@ def _person(author: dict[str, Any]) -> Person:
     organization = html_to_text(_text(parts.get("organization")))
     if organization:
         return Person(literal=organization)
-    return parse_display_name(html_to_text(_text(author.get("name"))))
+    name = html_to_text(_text(author.get("name")))
+    if name and "," not in name:
+        return Person(literal=name)  # eScholarship writes people "Last, First": a group
+    return parse_display_name(name)
 
 
 def _authors(node: dict[str, Any]) -> tuple[list[Person], bool]:
@@ -212,7 +215,8 @@ def node_record(node: dict[str, Any]) -> Record:
     year = parse_year(date)
     volume, issue = _text(node.get("volume")), _text(node.get("issue"))
     first, last = _text(node.get("fpage")), _text(node.get("lpage"))
-    pages = f"{first}--{last}" if first and last and first != last else first or last
+    pages = (f"{latex_escape(first)}--{latex_escape(last)}" if first and last and first != last
+             else latex_escape(first or last))
     doi = _doi(node)
     abstract = html_to_text(_text(node.get("abstract")))
     keywords = [w for w in dict.fromkeys(html_to_text(_text(k)) for k in
@@ -232,7 +236,9 @@ def node_record(node: dict[str, Any]) -> Record:
         if entry_type == "book":
             venue_field = "series"
         fields[venue_field] = latex_escape(venue)
-    for name, value in (("volume", volume), ("number", issue), ("pages", pages),
+    if pages:
+        fields["pages"] = pages  # already in BibTeX form (an en dash is --)
+    for name, value in (("volume", volume), ("number", issue),
                         ("isbn", _text(node.get("isbn"))),
                         ("publisher", _text(node.get("publisher")))):
         if value:
@@ -300,6 +306,7 @@ def author_listing(fetch: Fetch, orcid: str) -> Listing:
     listing = Listing()
     seen: set[str] = set()
     more: str | None = None
+    listed = 0
     while True:
         url = query_url(author_query(orcid, more))
         if listing.pages >= MAX_PAGES:
@@ -326,8 +333,10 @@ def author_listing(fetch: Fetch, orcid: str) -> Listing:
             return _stop(listing, f"eScholarship API sent an empty page of {orcid}'s items "
                          f"(page {listing.pages}); list kept partial", url)
         _node_records(nodes, url, listing)
-        if more is None:
-            return listing
+        listed += len(nodes)
+        total = items.get("total")
+        if more is None or (isinstance(total, int) and listed >= total):
+            return listing  # (a full last page carries a cursor to an empty one: not asked)
         if more in seen:
             listing.bad_urls.append(url)
             return _stop(listing, f"eScholarship API repeated a cursor of {orcid}'s items "
