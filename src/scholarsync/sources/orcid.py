@@ -187,6 +187,18 @@ def _date(work: dict[str, Any]) -> str:
     return "-".join(out)
 
 
+_INITIAL = re.compile(r"^(?:[A-Z]\.?-?)+$")
+
+
+def credit_name(name: str) -> Person:
+    """A credit name: "Vima Gupta", "Gupta, Vima", or Scopus' "Gupta V." / "Gupta V.A."."""
+    tokens = name.split()
+    if (len(tokens) >= 2 and "," not in name and not _INITIAL.match(tokens[0])
+            and all(_INITIAL.match(t) for t in tokens[1:])):
+        return Person(given=latex_escape(" ".join(tokens[1:])), family=latex_escape(tokens[0]))
+    return parse_display_name(name)
+
+
 def _contributors(work: dict[str, Any]) -> list[Person]:
     """Authors in order (one marked ``first`` goes first); every contributor when none has
     the role author."""
@@ -199,7 +211,7 @@ def _contributors(work: dict[str, Any]) -> list[Person]:
         attrs = _dict(entry.get("contributor-attributes"))
         sequence = _value(attrs.get("contributor-sequence")).lower()
         role = _value(attrs.get("contributor-role")).lower()
-        people.append((sequence != "first", role, parse_display_name(name)))
+        people.append((sequence != "first", role, credit_name(name)))
     chosen = [p for p in people if p[1] in ("", "author")] or people
     return [p for _, _, p in sorted(chosen, key=lambda p: p[0]) if p != Person()]
 
