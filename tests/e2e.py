@@ -81,6 +81,9 @@ def _handler(mode: dict[str, str]):
             return Response(page, content_type="text/html; charset=utf-8")
         if request.path == f"/uc/item/{ITEM.id}":
             return Response(sitegen.item_page(ITEM), content_type="text/html; charset=utf-8")
+        if request.path == "/graphql":
+            body = sitegen.graphql_answer(request.args.get("query", ""), {ITEM.id: ITEM})
+            return Response(body, content_type="application/json")
         return Response("not found", status=404)
 
     return handle

@@ -95,7 +95,7 @@ delay = 2
         ("[[sources]]\nkind = bibtex\n", "toml:2: invalid TOML"),
         ("[[sources]]\nkind = \"bibtex\"\npaths = [\"bib/*.bib\"\n", "toml:4: invalid TOML"),
         ("[profile]\nname = \"x\"\n", "at least one [[sources]]"),
-        ("[[sources]]\nkind = \"orcid\"\n", "valid kinds: bibtex, escholarship, scholar"),
+        ("[[sources]]\nkind = \"myspace\"\n", "valid kinds: bibtex, escholarship, scholar"),
         ("[[sources]]\nkind = \"bibtex\"\n", "sources[0].paths] required"),
         ("[[sources]]\nkind = \"bibtex\"\npaths = [\"nothing/*.bib\"]\n", "matches no file"),
         (MINIMAL + "[network]\ndelya = 1\n", "unknown key 'delya'; valid keys here: cache_dir"),
