@@ -67,9 +67,7 @@ class Sources:
         path = self.root / "scholarsync.toml"
         path.write_text(config_text(self.base, table))
         config = load_config(path)
-        context = SourceContext(config, offline=offline, refresh=refresh, today="2026-12-06",
-                                block_rules=tuple(source_class(config.sources[0].kind)
-                                                  .block_rules))
+        context = SourceContext(config, offline=offline, refresh=refresh, today="2026-12-06")
         self.contexts.append(context)
         return source_class(config.sources[0].kind)(config.sources[0], context)
 

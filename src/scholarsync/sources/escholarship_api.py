@@ -275,8 +275,9 @@ class Listing:
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True
     pages: int = 0
+    ids: set[str] = field(default_factory=set)  # distinct item ids listed so far
+    urls: list[str] = field(default_factory=list)  # the pages read, in order
     bad_urls: list[str] = field(default_factory=list)  # answers not to keep in the cache
-    # (an empty page with a cursor, a cursor seen before: the next run asks again)
 
 
 def _node_records(nodes: list[Any], where: str, listing: Listing) -> None:
@@ -285,15 +286,26 @@ def _node_records(nodes: list[Any], where: str, listing: Listing) -> None:
             listing.problems.append(Problem("error", "an item of the eScholarship API answer "
                                             "is not an object", where, source=KIND))
             continue
+        ident = node_id(node)
+        if ident is not None:
+            if ident in listing.ids:
+                continue  # a cursor that repeats items
+            listing.ids.add(ident)
         try:
-            listing.records.append(node_record(node))
+            record = node_record(node)
         except SourceError as exc:
             listing.problems.append(Problem("error", str(exc), exc.url or where, source=KIND))
+            continue
+        listing.records.append(record)
 
 
 def _stop(listing: Listing, message: str, url: str, level: str = "error") -> Listing:
+    """End the listing as partial. After an error no page of it is kept in the cache: the
+    next run reads the whole chain again rather than a cursor that led astray."""
     listing.complete = False
     listing.problems.append(Problem(level, message, url, source=KIND))
+    if level == "error":
+        listing.bad_urls = list(dict.fromkeys([*listing.urls, url]))
     return listing
 
 
@@ -306,7 +318,6 @@ def author_listing(fetch: Fetch, orcid: str) -> Listing:
     listing = Listing()
     seen: set[str] = set()
     more: str | None = None
-    listed = 0
     while True:
         url = query_url(author_query(orcid, more))
         if listing.pages >= MAX_PAGES:
@@ -328,19 +339,17 @@ def author_listing(fetch: Fetch, orcid: str) -> Listing:
         items = _dict(_dict(author).get("items"))
         nodes = _list(items.get("nodes"))
         more = _text(items.get("more")) or None
+        listing.urls.append(url)
         if not nodes and (more or (listing.pages == 1 and (items.get("total") or 0) > 0)):
-            listing.bad_urls.append(url)
             return _stop(listing, f"eScholarship API sent an empty page of {orcid}'s items "
                          f"(page {listing.pages}); list kept partial", url)
         _node_records(nodes, url, listing)
-        listed += len(nodes)
-        total = items.get("total")
-        if more is None or (isinstance(total, int) and listed >= total):
-            return listing  # (a full last page carries a cursor to an empty one: not asked)
-        if more in seen:
-            listing.bad_urls.append(url)
+        if more is not None and more in seen:
             return _stop(listing, f"eScholarship API repeated a cursor of {orcid}'s items "
                          f"(page {listing.pages}); list kept partial", url)
+        total = items.get("total")
+        if more is None or (isinstance(total, int) and len(listing.ids) >= total):
+            return listing  # (a full last page carries a cursor to an empty one: not asked)
         seen.add(more)
 
 
