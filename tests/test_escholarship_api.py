@@ -313,3 +313,23 @@ def test_query_urls_are_stable_and_name_the_schema_fields() -> None:
     for name in ("localIDs", "contentLink", "embargoExpires", "fpage", "nameParts"):
         assert name in url
     assert "doi" not in url.lower().replace("localids", "")
+
+
+def test_a_failing_item_request_costs_only_its_items(sources, graphql, httpserver,
+                                                     monkeypatch) -> None:
+    monkeypatch.setattr(api, "ITEMS_PER_QUERY", 1)
+    original = graphql.__call__
+
+    def second_fails(request: Request) -> Response:
+        if "0test1c1" in request.args.get("query", ""):
+            return Response("busy", status=500)
+        return original(request)
+
+    httpserver.clear()
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\n")
+    httpserver.expect_request("/graphql").respond_with_handler(second_fails)
+    result = sources(_items("0test1a1", "0test1c1", "0test1p1")).read()
+    assert [r.ids["escholarship"] for r in result.records] == ["0test1a1", "0test1p1"]
+    [problem] = result.problems  # its page was tried, and is not there either
+    assert problem.level == "error" and problem.location.endswith("/uc/item/0test1c1")
+    assert "/uc/item/0test1c1" in api_paths(httpserver)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from scholarsync.errors import BlockedError, ConfigError, ParseError
+from scholarsync.errors import BlockedError, ConfigError, ParseError, SourceError
 from scholarsync.net.client import NotFoundError
 from scholarsync.sources import orcid
 from tests.api_helpers import (
@@ -278,3 +278,22 @@ def test_inspect_an_orcid_url(sources, api) -> None:
     assert orcid.OrcidSource.accepts(f"https://orcid.org/{ID}")
     records = source.inspect(f"https://orcid.org/{ID}")
     assert [r.ids["orcid"] for r in records] == ["1002", "1003", "1004", "1005", "1006"]
+
+
+def test_a_refused_token_is_named_without_showing_it(sources, api, monkeypatch) -> None:
+    monkeypatch.setenv(orcid.TOKEN_ENV, "expired-token-456")
+    api.works[ID] = Response('{"error": "invalid_token"}', status=401,
+                             content_type="application/json")
+    with pytest.raises(SourceError, match=orcid.TOKEN_ENV) as info:
+        sources(_table()).read()
+    assert "expired-token-456" not in str(info.value)
+
+
+def test_the_bulk_reads_are_bounded(sources, api, monkeypatch) -> None:
+    monkeypatch.setattr(orcid, "MAX_BULK", 2)
+    api.works[ID] = _many(250)
+    api.full = {}
+    result = sources(_table()).read()
+    assert len(result.records) == 200 and not result.complete  # the rest: last good data
+    assert result.requests == 1 + 1 + 2
+    assert "the first 200 are read" in result.problems[0].message

@@ -340,16 +340,10 @@ class EscholarshipSource(WebSource):
     def _items(self, idents: list[str]) -> tuple[dict[str, Record], dict[str, SourceError]]:
         """Records of ``idents``: the API, then the page of each item the API did not give.
         A block of the API is raised: the pages are on the same host."""
-        records: dict[str, Record] = {}
-        errors: dict[str, SourceError] = {}
-        try:
-            records, errors = api.fetch_items(self._api, idents)
-        except BlockedError:
-            raise
-        except SourceError as exc:
-            log.info("eScholarship API failed (%s); reading item pages", exc)
-            errors = {ident: exc for ident in idents}
+        records, errors = api.fetch_items(self._api, idents)
         for ident in [i for i in idents if i in errors]:
+            log.info("eScholarship API gave no item %s (%s); reading its page", ident,
+                     errors[ident])
             if isinstance(errors[ident], ItemUnavailableError):
                 continue  # withdrawn: the page says no more
             try:

@@ -32,7 +32,7 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
-from scholarsync.errors import ParseError, SourceError
+from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record
 from scholarsync.sources.meta import clean_text, html_to_text
 
@@ -358,12 +358,19 @@ def fetch_items(fetch: Fetch, idents: list[str]) -> tuple[dict[str, Record],
     """Records of ``idents`` through ``item`` queries, :data:`ITEMS_PER_QUERY` per request.
 
     Returns (records by id, per-item errors by id). An item the API does not know gets a
-    SourceError of its own; a request that fails raises (the caller falls back to pages)."""
+    SourceError of its own; so does every item of a request that failed (the caller reads
+    their pages instead). A block is raised: nothing more is asked of the host."""
     records: dict[str, Record] = {}
     errors: dict[str, SourceError] = {}
     for start in range(0, len(idents), ITEMS_PER_QUERY):
         chunk = idents[start:start + ITEMS_PER_QUERY]
-        data = fetch(query_url(items_query(chunk)))
+        try:
+            data = fetch(query_url(items_query(chunk)))
+        except BlockedError:
+            raise
+        except SourceError as exc:
+            errors.update((ident, exc) for ident in chunk)
+            continue
         for n, ident in enumerate(chunk):
             node = data.get(f"i{n}")
             if not isinstance(node, dict):

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 KIND = "orcid"
 API = "https://pub.orcid.org/v3.0"
 BULK_SIZE = 100  # put-codes per bulk request (the API's limit)
+MAX_BULK = 50  # bulk requests per read (5,000 works); beyond, the list is partial
 TOKEN_ENV = "SCHOLARSYNC_ORCID_TOKEN"
 _ORCID = re.compile(r"^(?:https?://(?:www\.)?orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])/?$",
                     re.IGNORECASE)
@@ -355,7 +356,17 @@ class OrcidSource(WebSource):
 
     def _json(self, url: str) -> dict[str, Any]:
         """One answer as a JSON object; an unusable one is dropped from the cache."""
-        page = self.get(url, expect="any", headers=self._headers())
+        from scholarsync.net.client import HttpStatusError
+
+        headers = self._headers()
+        try:
+            page = self.get(url, expect="any", headers=headers)
+        except HttpStatusError as exc:
+            if exc.status in (401, 403) and "Authorization" in headers:
+                raise SourceError(f"{url}: ORCID refused the token in {TOKEN_ENV} (HTTP "
+                                  f"{exc.status}); renew it, or unset it to read the public "
+                                  "record without one", url=url) from None
+            raise
         try:
             return parse_json(page.text, url)
         except ParseError:
@@ -373,7 +384,12 @@ class OrcidSource(WebSource):
         full: dict[str, dict[str, Any]] = {}
         problems: list[Problem] = []
         failed: set[str] = set()
-        for start in range(0, len(codes), BULK_SIZE):
+        if len(codes) > BULK_SIZE * MAX_BULK:
+            problems.append(Problem("warning", f"ORCID record {ident} lists {len(codes)} works; "
+                                    f"the first {BULK_SIZE * MAX_BULK} are read (partial list)",
+                                    url, source=KIND))
+            failed.update(codes[BULK_SIZE * MAX_BULK:])
+        for start in range(0, min(len(codes), BULK_SIZE * MAX_BULK), BULK_SIZE):
             chunk = codes[start:start + BULK_SIZE]
             chunk_url = bulk_url(ident, chunk)
             try:
