@@ -6,7 +6,8 @@ cold sync time, warm sync time, the floor every run pays (a bare
 ``python -c "import requests, bs4, bibtexparser, jinja2"``), and the HTTP requests of each run.
 
 Targets (issue 5): warm <= 2x bare import; warm within freshness makes 0 requests; cold makes
-one request per configured page plus one robots.txt per host.
+one request per 20 configured eScholarship items (its GraphQL API) and one for the profile,
+plus one robots.txt per host.
 
     python bench/bench_sync.py [--bib 1800] [--items 200] [--rows 100] [--repeat 3]
 """
@@ -14,6 +15,7 @@ one request per configured page plus one robots.txt per host.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import subprocess
 import sys
@@ -22,11 +24,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests import sitegen  # noqa: E402
+
+from scholarsync.sources.escholarship_api import ITEMS_PER_QUERY  # noqa: E402
 
 USER = "BenchUser01A"
 WORDS = ["neural", "counting", "infinity", "models", "successor", "learning", "numbers",
@@ -77,9 +82,14 @@ def serve(pages: Pages) -> tuple[ThreadingHTTPServer, list[str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             log.append(self.path)
-            path = self.path.partition("?")[0]
+            path, _, query = self.path.partition("?")
+            kind = "text/html; charset=utf-8"
             if path == "/robots.txt":
                 body = sitegen.ROBOTS_SCHOLAR
+            elif path == "/graphql":  # eScholarship's API: item queries, 20 items each
+                body = sitegen.graphql_answer(parse_qs(query).get("query", [""])[0],
+                                              pages.items)
+                kind = "application/json"
             elif path == "/citations":
                 body = pages.profile
             elif path.startswith("/uc/item/") and path[9:] in pages.items:
@@ -89,7 +99,7 @@ def serve(pages: Pages) -> tuple[ThreadingHTTPServer, list[str]]:
                 return
             data = body.encode()
             self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -154,7 +164,8 @@ def main() -> None:
     bare = [timed([sys.executable, "-c", "import requests, bs4, bibtexparser, jinja2"], REPO)
             for _ in range(args.repeat)]
     warm, floor = statistics.median(warm_times), statistics.median(bare)
-    expected_cold = args.items + 1 + 2  # pages + profile + one robots.txt per host
+    # eScholarship API requests (20 items each) + profile + one robots.txt per host
+    expected_cold = math.ceil(args.items / ITEMS_PER_QUERY) + 1 + 2
     print(f"profile: {args.bib} .bib entries, {args.items} eScholarship items, "
           f"{args.rows} Scholar rows -> {listed} merged publications")
     print(f"cold sync:   {cold:7.2f} s   {cold_requests} requests (target {expected_cold})")

@@ -1,0 +1,177 @@
+"""Benchmark (not a test): a researcher with N works on ORCID and on eScholarship (by ORCID iD).
+
+Serves a generated ORCID record (N works, one group each, bulk reads) and eScholarship's GraphQL
+API (N items of one author, cursor pages) from a local HTTP server, runs the real CLI cold and
+warm, and prints each source's requests (from ``sync --json``) beside what the paging needs:
+
+* ORCID: robots.txt + 1 works list + ceil(N / 100) bulk reads;
+* eScholarship: robots.txt + ceil(N / 100) pages of the author's items (the last page is known
+  by ``total``, so no empty page is asked for).
+
+    python bench/bench_api_sources.py [--works 300] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests import sitegen  # noqa: E402
+
+from scholarsync.sources import escholarship_api, orcid  # noqa: E402
+
+ORCID_ID = "0000-0002-1825-0097"
+
+
+class Record:
+    """N generated works: ORCID summaries and full works, eScholarship items."""
+
+    def __init__(self, works: int):
+        self.items = {f"b{i:07d}": sitegen.Item(f"b{i:07d}", f"Generated work number {i}",
+                                                [("Gupta", "Vima"), (f"Author{i % 97}", "Some")],
+                                                2000 + i % 25, doi=f"10.5555/bench.{i}")
+                      for i in range(works)}
+        self.full = {}
+        groups = []
+        for i in range(works):
+            work = {"put-code": 10_000 + i, "display-index": "0",
+                    "title": {"title": {"value": f"Generated work number {i}"}},
+                    "type": "journal-article", "journal-title": {"value": "Journal of Benches"},
+                    "publication-date": {"year": {"value": str(2000 + i % 25)}},
+                    "external-ids": {"external-id": [{
+                        "external-id-type": "doi", "external-id-value": f"10.5555/bench.{i}",
+                        "external-id-relationship": "self"}]},
+                    "contributors": {"contributor": [
+                        {"credit-name": {"value": "Vima Gupta"}},
+                        {"credit-name": {"value": f"Some Author{i % 97}"}}]}}
+            self.full[str(work["put-code"])] = work
+            groups.append({"external-ids": work["external-ids"], "work-summary": [work]})
+        self.works = json.dumps({"group": groups})
+
+    def orcid(self, path: str) -> str:
+        tail = path.split("/works", 1)[1]
+        if not tail:
+            return self.works
+        return json.dumps({"bulk": [{"work": self.full[c]} for c in tail[1:].split(",")]})
+
+    def graphql(self, query: str) -> str:
+        ids = list(self.items)
+        if "more:" in query:
+            cursor = query.split('more: "', 1)[1].split('"', 1)[0]
+            offset, size = json.loads(base64.urlsafe_b64decode(cursor + "=="))
+        else:
+            offset, size = 0, int(query.split("first: ", 1)[1].split(",", 1)[0])
+        page = ids[offset:offset + size]
+        more = (base64.urlsafe_b64encode(json.dumps([offset + size, size]).encode()).decode()
+                .rstrip("=") if len(page) == size else None)
+        return json.dumps({"data": {"author": {"items": {
+            "total": len(ids), "more": more,
+            "nodes": [sitegen.graphql_node(self.items[i]) for i in page]}}}})
+
+
+def serve(record: Record) -> tuple[ThreadingHTTPServer, list[str]]:
+    log: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            log.append(self.path)
+            path, _, query = self.path.partition("?")
+            if path == "/robots.txt":
+                body, kind = "User-agent: *\nDisallow: /search\n", "text/plain"
+            elif path.startswith("/v3.0/"):
+                body, kind = record.orcid(path), "application/json"
+            elif path == "/graphql":
+                body = record.graphql(parse_qs(query).get("query", [""])[0])
+                kind = "application/json"
+            else:
+                self.send_error(404)
+                return
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, log
+
+
+def sync(root: Path) -> tuple[float, dict[str, int]]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "scholarsync", "sync", "--json", "--quiet"],
+                          cwd=root, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"sync failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    data = json.loads(proc.stdout)
+    return elapsed, {s["kind"]: s.get("requests", 0) for s in data.get("sources", [])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--works", type=int, default=300, help="works of the researcher")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs")
+    args = parser.parse_args()
+    record = Record(args.works)
+    server, log = serve(record)
+    base = f"http://127.0.0.1:{server.server_port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "index.md").write_text("# Me\n<!-- scholarsync:begin publications -->\n"
+                                       "<!-- scholarsync:end publications -->\n")
+        (root / "scholarsync.toml").write_text(f"""[profile]
+name = "Vima Gupta"
+page = "index.md"
+
+[[sources]]
+kind = "orcid"
+id = "{ORCID_ID}"
+base_url = "{base}"
+
+[[sources]]
+kind = "escholarship"
+author = "{ORCID_ID}"
+base_url = "{base}"
+
+[network]
+delay = 0
+""")
+        cold, cold_by_source = sync(root)
+        cold_total = len(log)
+        warm_runs = [sync(root) for _ in range(args.repeat)]
+        warm_total = len(log) - cold_total
+        listed = subprocess.run([sys.executable, "-m", "scholarsync", "list"], cwd=root,
+                                capture_output=True, text=True).stdout.count("\n")
+    server.shutdown()
+    need_orcid = 1 + 1 + math.ceil(args.works / orcid.BULK_SIZE)
+    need_eschol = 1 + math.ceil(args.works / escholarship_api.PAGE_SIZE)
+    print(f"researcher: {args.works} works on ORCID and eScholarship -> {listed} publications")
+    print(f"cold sync: {cold:6.2f} s  {cold_total} requests: orcid {cold_by_source['orcid']} "
+          f"(needs {need_orcid} = robots + list + {need_orcid - 2} bulk), escholarship "
+          f"{cold_by_source['escholarship']} (needs {need_eschol} = robots + "
+          f"{need_eschol - 1} pages)")
+    print(f"warm sync: {statistics.median(t for t, _ in warm_runs):6.2f} s  "
+          f"{warm_total // args.repeat} requests per run (median of {args.repeat})")
+
+
+if __name__ == "__main__":
+    main()
