@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from scholarsync import INSTALL_REQUIREMENT
 from scholarsync.config import CONFIG_NAME
 from scholarsync.errors import ConfigError
 from scholarsync.fileio import write_atomic
@@ -72,7 +73,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install scholarsync
+      - run: pip install "{install}"
       # Exit status 3 means a source failed and its last good data was used:
       # the page is still written, so the job goes on and commits it.
       - run: scholarsync sync || [ $? -eq 3 ]
@@ -116,6 +117,7 @@ def starter_config(name: str, page: str, scholar_user: str) -> str:
 
 def workflow(pull_request: bool = False) -> str:
     return _WORKFLOW.format(
+        install=INSTALL_REQUIREMENT,
         pr_permissions="  pull-requests: write\n" if pull_request else "",
         publish=_PULL_REQUEST if pull_request else _COMMIT)
 
