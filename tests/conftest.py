@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+pytest_plugins = ["tests.corpus_guard"]
+
 Respond = bytes | Callable[[bytes], bytes | None]
 
 

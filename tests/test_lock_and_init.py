@@ -51,7 +51,7 @@ def test_init_github_action_workflow(tmp_path: Path) -> None:
     for needle in ("schedule:", "cron:", "workflow_dispatch", "concurrency:",
                    "setup-python", "scholarsync sync", "git diff --cached --quiet", "git push"):
         assert needle in text, needle
-    # PyPI's "scholarsync" is someone else's project: the workflow installs ours from its repository.
+    # PyPI's "scholarsync" is someone else's project: the workflow installs ours from the repo.
     install = next(line for line in text.splitlines() if "pip install" in line)
     assert "scholarsync-sites @ git+https://" in install
     assert "pip install scholarsync\n" not in text + "\n"
