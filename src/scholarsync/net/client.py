@@ -234,8 +234,9 @@ class HttpClient:
         try:
             if robots:
                 self._obey_robots(url)
-                if key in self._validated:  # the URL was robots.txt itself, just fetched
-                    return self._page(url, self._load(key) or cached, expect, from_cache=True)
+                stored = (self._load(key) or cached) if key in self._validated else None
+                if stored is not None:  # the URL was robots.txt itself, just fetched and stored
+                    return self._page(url, stored, expect, from_cache=True)
             self._state.current = url
             response = self._fetch(url, cached, expect, headers)
         except _Unreachable as exc:

@@ -174,5 +174,5 @@ class MirrorAdapter(HTTPAdapter):
         except DecodeError as exc:
             raise requests.exceptions.ContentDecodingError(exc, response=response) from None
         response._content = b"".join(chunks)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]  # as requests does
         response.raw.release_conn()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import bibtexparser
 from bibtexparser.model import (
+    Block,
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
@@ -229,11 +230,16 @@ def _closing(text: str, start: int) -> int:
 # -- parsing ---------------------------------------------------------------------------------
 
 
+def _line(block: Block) -> int:
+    """The 1-based line a block starts on (bibtexparser counts from 0)."""
+    return (block.start_line or 0) + 1
+
+
 def _fields(entry: Entry, values: _Values, location: str,
             problems: list[Problem]) -> dict[str, str]:
     fields: dict[str, str] = {}
     repeated: list[str] = []
-    line = entry.start_line + 1
+    line = _line(entry)
     for item in entry.fields:
         name = item.key.lower()
         raw = item.value
@@ -257,7 +263,7 @@ def _fields(entry: Entry, values: _Values, location: str,
         problems.append(Problem(
             "warning", f"entry '{entry.key}' repeats field(s) {', '.join(repeated)}: kept the "
             "first value" + (" (keywords joined)" if set(repeated) & set(JOINED_FIELDS) else ""),
-            location, entry.start_line + 1, KIND))
+            location, _line(entry), KIND))
     return fields
 
 
@@ -265,7 +271,7 @@ def _failure(block: ParsingFailedBlock, location: str) -> Problem:
     raw = (block.raw or "").lstrip()
     head = raw.split("{", 1)[0].split("(", 1)[0].strip() or "block"
     reason = getattr(block.error, "abort_reason", None) or str(block.error)
-    line = None if block.start_line is None else block.start_line + 1
+    line = None if block.start_line is None else _line(block)
     return Problem("warning", f"could not parse {head[:40]} ({reason.strip()}); skipped",
                    location, line, KIND)
 
@@ -289,10 +295,10 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
     values = _Values({} if macros is None else macros, location, problems)
     for block in blocks:
         if isinstance(block, String):
-            values.define(block.key, block.value, block.start_line + 1)
+            values.define(block.key, block.value, _line(block))
         elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(
                 block.ignore_error_block, String):
-            values.define(block.key, block.ignore_error_block.value, block.start_line + 1)
+            values.define(block.key, block.ignore_error_block.value, _line(block))
     entries: list[BibEntry] = []
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
@@ -301,7 +307,8 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
             if isinstance(block, DuplicateFieldKeyBlock | DuplicateBlockKeyBlock) and isinstance(
                     recovered, Entry):
                 block = recovered
-            elif isinstance(recovered, DuplicateFieldKeyBlock):  # reused key and repeated field
+            elif isinstance(recovered, DuplicateFieldKeyBlock) and isinstance(
+                    recovered.ignore_error_block, Entry):  # reused key and repeated field
                 block = recovered.ignore_error_block
             elif not isinstance(block, DuplicateBlockKeyBlock):
                 problems.append(_failure(block, location))
@@ -310,7 +317,7 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
                 continue  # a redefined @string, reported above
         if not isinstance(block, Entry):
             continue  # @string (done), @preamble, @comment, text between entries
-        line = block.start_line + 1
+        line = _line(block)
         if not block.key:
             problems.append(Problem("warning", f"@{block.entry_type} entry has no citation key; "
                                     "skipped", location, line, KIND))
