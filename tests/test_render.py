@@ -145,13 +145,6 @@ def test_empty_library_renders_nothing(tmp_path: Path) -> None:
     assert render(make_config(tmp_path), []) == ""
 
 
-def test_deterministic(tmp_path: Path) -> None:
-    pubs = [pub(str(i), f"T{i}", 2000 + i % 5, citations={"scholar": i}) for i in range(30)]
-    config = make_config(tmp_path)
-    for fmt in ("md", "html"):
-        assert render(config, pubs, fmt) == Renderer(config).render("publications", fmt, pubs)
-
-
 # -- safety -----------------------------------------------------------------------------------
 
 HOSTILE_TITLE = "<script>alert(1)</script> **bold** | [x](javascript:alert(2)) _u_ `c`"

@@ -295,3 +295,25 @@ def test_splice_keeps_outside_bytes(tmp_path: Path, prefix: str, old: str, suffi
     path.write_bytes(out)
     again = plan_page(path, fixed(new))
     assert again.new == out and not again.changed
+
+
+def test_rendered_body_is_written_verbatim(tmp_path: Path) -> None:
+    """Leading indentation is Markdown (code blocks, nested lists): it must survive."""
+    body = "    indented code\n  - nested item\n\tTabbed line\n\n- last   \n"
+    path = write(tmp_path, f"a\n{BEGIN}\n{END}\nb\n")
+    text = sync_page(path, fixed(body)).decode()
+    written = text.split("-->\n", 1)[1].split("<!-- scholarsync:end")[0]
+    assert written == body
+
+
+def test_a_pasted_second_copy_of_a_written_section_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, f"intro\n{BEGIN}\n{END}\noutro\n")
+    written = sync_page(path).decode()
+    section = written[written.index("<!-- scholarsync:begin"):written.index(END) + len(END)]
+    pasted = written + "\nCopied from above:\n" + section + "\n"
+    path.write_text(pasted, encoding="utf-8")
+    with pytest.raises(SectionError) as info:
+        plan_page(path, fixed("- changed\n"))
+    message = str(info.value)
+    assert f"{path}:9:" in message and "twice" in message and "line 2" in message
+    assert path.read_text(encoding="utf-8") == pasted
