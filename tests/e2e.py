@@ -109,6 +109,19 @@ def sync(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
                           cwd=site.root, capture_output=True, text=True, timeout=120, env=env)
 
 
+def sync_in_process(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sync --json`` through the CLI in this process (no interpreter start-up per run)."""
+    from click.testing import CliRunner
+
+    from scholarsync.cli import cli
+
+    argv = ["sync", "--json", "--config", str(site.root / "scholarsync.toml"), *args]
+    result = CliRunner().invoke(cli, argv)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(argv, result.exit_code, result.stdout, result.stderr)
+
+
 def report(proc: subprocess.CompletedProcess[str]) -> dict:
     return json.loads(proc.stdout)
 

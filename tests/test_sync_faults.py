@@ -12,7 +12,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests import sitegen
-from tests.e2e import ITEM, PROFILE_PATH, ROWS, USER, Site, make_site, report, sources, sync
+from tests.e2e import ITEM, PROFILE_PATH, ROWS, USER, Site, make_site, report, sources
+from tests.e2e import sync_in_process as sync
 
 SCHOLAR_ONLY = "A Scholar-Only Workshop Paper on Counting"
 GOOD_PROFILE = sitegen.profile_page(USER, "Vima Gupta", ROWS)
