@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -103,6 +104,21 @@ def plugin_problems() -> list[Problem]:
     """Plugins that failed to load (reported once per run)."""
     _plugins()
     return list(_problems)
+
+
+def owner_pages(tables: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The owner's profile pages named by configured sources, given as ``(kind, options)``
+    pairs in config order; each once."""
+    urls: list[str] = []
+    for kind, options in tables:
+        try:
+            cls = source_class(kind)
+        except KeyError:
+            continue
+        url = cls.owner_page(options) if hasattr(cls, "owner_page") else None
+        if url and url not in urls:
+            urls.append(url)
+    return urls
 
 
 @cache

@@ -118,6 +118,12 @@ class Source(ABC):
         raise NotImplementedError(f"{self.kind} looks up no identifiers")
 
     @classmethod
+    def owner_page(cls, options: dict[str, Any]) -> str | None:
+        """The public page of the profile these options read (an ORCID record, a Scholar
+        profile), named as the owner's ``sameAs`` in JSON-LD; None when there is none."""
+        return None
+
+    @classmethod
     def accepts(cls, target: str) -> bool:
         """True when ``inspect TARGET`` (a URL or id) belongs to this source."""
         return False

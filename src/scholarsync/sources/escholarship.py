@@ -293,6 +293,10 @@ class EscholarshipSource(WebSource):
     block_rules = (EscholarshipBlocks(),)
 
     @classmethod
+    def owner_page(cls, options: dict[str, Any]) -> str | None:
+        return f"https://orcid.org/{options['author']}" if options.get("author") else None
+
+    @classmethod
     def parse_options(cls, table: OptionReader) -> dict[str, Any]:
         from scholarsync.sources.orcid import orcid_id
 

@@ -344,6 +344,10 @@ class OrcidSource(WebSource):
         return {"id": found}
 
     @classmethod
+    def owner_page(cls, options: dict[str, Any]) -> str | None:
+        return f"https://orcid.org/{options['id']}"
+
+    @classmethod
     def accepts(cls, target: str) -> bool:
         return orcid_id(target) is not None
 

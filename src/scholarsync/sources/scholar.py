@@ -321,6 +321,10 @@ class ScholarSource(WebSource):
         return {"user": user, "hl": table.string("hl", "en") or "en"}
 
     @classmethod
+    def owner_page(cls, options: dict[str, Any]) -> str | None:
+        return f"{SITE}/citations?user={options['user']}"
+
+    @classmethod
     def accepts(cls, target: str) -> bool:
         return profile_user(target) is not None
 

@@ -24,6 +24,7 @@ from scholarsync.config import Config
 from scholarsync.errors import SectionError
 from scholarsync.model import Publication
 from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_url
+from scholarsync.outputs.pages.jsonld import jsonld_text
 from scholarsync.outputs.pages.labels import link_label
 from scholarsync.outputs.pages.research import find_publication, resolve_research
 from scholarsync.outputs.pages.views import (
@@ -141,10 +142,16 @@ class Renderer:
                                       config.render.citations)
                     for r in resolve_research(config, publications)[0]]
         level = options.heading
+
+        def jsonld() -> str:
+            """The section's publications as schema.org JSON-LD, safe inside <script>."""
+            text = jsonld_text(chosen, config)
+            return Markup(text) if fmt == "html" else Md(text)
+
         return {
             "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
             "projects": projects, "owner": config.profile.name, "level": level,
-            "heading": Md("#" * level), "by_type": options.by_type,
+            "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
         }
 
     def render(self, name: str, fmt: str, publications: list[Publication],
