@@ -12,12 +12,14 @@ parsed by :meth:`Source.parse_options`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from scholarsync import sources as registry
+from scholarsync.errors import ParseError
 from scholarsync.model import (
     IdentifierSpec,
     Problem,
@@ -196,3 +198,18 @@ class WebSource(Source):
                             detail="; ".join(d for d in (detail, fresh.detail) if d),
                             requests=self.requests, profile=dict(profile or {}),
                             read_at=fresh.read_at)
+
+
+def json_object(text: str, url: str, service: str) -> dict[str, Any]:
+    """A service's answer as a JSON object; :class:`ParseError` naming ``service`` for an
+    empty, cut-short or malformed body, or one that is not an object."""
+    if not text.strip():
+        raise ParseError(f"{url}: empty answer from {service}", url=url)
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"{url}: the {service} answer is not JSON (cut short or malformed: "
+                         f"{exc})", url=url) from None
+    if not isinstance(body, dict):
+        raise ParseError(f"{url}: the {service} answer is not a JSON object", url=url)
+    return body

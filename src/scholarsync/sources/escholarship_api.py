@@ -34,6 +34,8 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record
+from scholarsync.sources import rules
+from scholarsync.sources.base import json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
 KIND = "escholarship"
@@ -101,15 +103,7 @@ def author_query(orcid: str, more: str | None = None) -> str:
 
 def graphql_data(text: str, url: str) -> dict[str, Any]:
     """The ``data`` object of a GraphQL answer; ParseError for a body that is not one."""
-    if not text.strip():
-        raise ParseError(f"{url}: empty answer from the eScholarship API", url=url)
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"{url}: the eScholarship API answer is not JSON (cut short or "
-                         f"malformed: {exc})", url=url) from None
-    if not isinstance(body, dict):
-        raise ParseError(f"{url}: the eScholarship API answer is not a JSON object", url=url)
+    body = json_object(text, url, "eScholarship API")
     data = body.get("data")
     errors = body.get("errors")
     if errors and not data:
@@ -249,10 +243,9 @@ def node_record(node: dict[str, Any]) -> Record:
         fields["keywords"] = latex_escape(", ".join(keywords))
 
     ids = {"escholarship": ident}
-    links = {"escholarship": url}
     if doi:
         ids["doi"] = doi
-        links["doi"] = f"https://doi.org/{doi}"
+    links = {"escholarship": url, **rules().id_links({"doi": doi} if doi else {})}
     if pdf:
         links["pdf"] = pdf if pdf.startswith(("http://", "https://")) else (
             SITE + "/" + pdf.lstrip("/"))

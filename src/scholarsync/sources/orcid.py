@@ -26,7 +26,6 @@ ORCID gives no citation counts.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,8 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
-from scholarsync.sources.base import WebSource
+from scholarsync.sources import rules
+from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
 if TYPE_CHECKING:
@@ -110,14 +110,7 @@ def _value(value: Any) -> str:
 
 def parse_json(text: str, url: str) -> dict[str, Any]:
     """A JSON object answer; ParseError for anything else (cut short, malformed, empty)."""
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"{url}: the ORCID answer is not JSON (cut short or malformed: "
-                         f"{exc})", url=url) from None
-    if not isinstance(body, dict):
-        raise ParseError(f"{url}: the ORCID answer is not a JSON object", url=url)
-    return body
+    return json_object(text, url, "ORCID")
 
 
 def _display_index(summary: dict[str, Any]) -> int:
@@ -279,12 +272,9 @@ def work_record(ident: str, work: dict[str, Any]) -> Record:
         fields[_VENUE_FIELD.get(entry_type, "journal" if entry_type == "misc" and
                                 orcid_type == "preprint" else "howpublished")] = (
             latex_escape(venue))
-    links: dict[str, str] = {}
+    links = rules().id_links({name: ids[name] for name in ("doi", "arxiv") if name in ids})
     if "doi" in ids:
         fields["doi"] = ids["doi"]
-        links["doi"] = f"https://doi.org/{ids['doi']}"
-    if "arxiv" in ids:
-        links["arxiv"] = f"https://arxiv.org/abs/{ids['arxiv']}"
     if url.startswith(("http://", "https://")) and "doi.org/" not in url:
         fields["url"] = url
         links["url"] = url
