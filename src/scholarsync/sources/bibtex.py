@@ -7,7 +7,10 @@ What this adds to bibtexparser (whose middlewares are not used: they are slow an
   the numbers ``1`` .. ``12``: what biber makes of them and what biblatex's ``month`` field
   expects. An undefined macro is kept as its name, with a warning.
 * ``crossref`` inheritance (cascading; a missing parent or a cycle is reported): fields the child
-  lacks are copied from the parent, and a parent ``title`` becomes the child's ``booktitle``.
+  lacks are copied from the parent, and a parent ``title`` becomes the child's ``booktitle``. A
+  parent with no author of its own (a proceedings volume) is not a publication.
+* An entry whose value swallowed the next field (a missing comma) or that has no fields is left
+  out, reported with file and line.
 * Recovery of what bibtexparser sends to ``failed_blocks``: a reused citation key (both entries
   become Records, reported with both lines) and a field repeated inside one entry (the first value
   is kept, keywords are joined; reported). Truly broken blocks are reported with file and line
@@ -236,7 +239,8 @@ def _line(block: Block) -> int:
 
 
 def _fields(entry: Entry, values: _Values, location: str,
-            problems: list[Problem]) -> dict[str, str]:
+            problems: list[Problem]) -> dict[str, str] | None:
+    """The entry's resolved fields; None (reported) when a value swallowed the next field."""
     fields: dict[str, str] = {}
     repeated: list[str] = []
     line = _line(entry)
@@ -247,8 +251,10 @@ def _fields(entry: Entry, values: _Values, location: str,
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
             if raw.find("}", 1, len(raw) - 1) >= 0 and not _balanced(value):
                 problems.append(Problem(
-                    "warning", f"entry '{entry.key}': the value of '{name}' is malformed (a comma "
-                    "missing after it?); kept as written", location, item.start_line + 1, KIND))
+                    "warning", f"entry '{entry.key}': the value of '{name}' (line "
+                    f"{item.start_line + 1}) is malformed (a comma missing after it?); entry "
+                    "skipped", location, line, KIND))
+                return None
         else:
             value = values.value(raw, line)
         if name in fields:
@@ -323,6 +329,12 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
                                     "skipped", location, line, KIND))
             continue
         fields = _fields(block, values, location, problems)
+        if fields is None:
+            continue
+        if not fields:
+            problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
+                                    location, line, KIND))
+            continue
         entries.append(BibEntry(block.key, block.entry_type.lower(), fields, location, line))
     values.resolve_all()
     return entries, problems
@@ -371,6 +383,24 @@ def resolve_crossrefs(entries: list[BibEntry]) -> list[Problem]:
     for entry in entries:
         resolve(entry, [])
     return problems
+
+
+def container_only(entries: list[BibEntry]) -> set[int]:
+    """Entries that exist only as a crossref parent: a proceedings volume, collection or book
+    with no author of its own that a paper (or, in turn, another such parent) inherits from.
+    They are not publications (their editors are not authors); the children carry what they
+    inherit. A parent only other book-like entries point to (a cycle of books) stays."""
+    by_key = {e.key.lower(): e for e in reversed(entries)}
+    found: set[int] = set()
+    todo = [e for e in entries if e.type not in BOOK_LIKE]
+    while todo:
+        child = todo.pop()
+        parent = by_key.get(child.fields.get("crossref", "").strip().lower())
+        if (parent is not None and id(parent) not in found and parent.type in BOOK_LIKE
+                and "author" not in parent.fields):
+            found.add(id(parent))
+            todo.append(parent)
+    return found
 
 
 def report_duplicate_keys(entries: list[BibEntry], seen: dict[str, BibEntry] | None = None,
@@ -545,6 +575,13 @@ def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pr
         problems.extend(report_duplicate_keys(found, seen))
         entries.extend(found)
     problems.extend(resolve_crossrefs(entries))
+    parents = container_only(entries)
+    if parents:
+        parent_keys = {e.key.lower() for e in entries if id(e) in parents}
+        for entry in entries:  # the parent is not exported: the child holds what it inherited
+            if entry.fields.get("crossref", "").strip().lower() in parent_keys:
+                del entry.fields["crossref"]
+        entries = [e for e in entries if id(e) not in parents]
     records = [entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
                for e in entries]
     return records, problems

@@ -1,0 +1,142 @@
+"""Issue 9, what a user sees on the page and in the exports, through the CLI.
+
+Every .bib text here is synthetic, written for these tests after entries seen in real files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scholarsync.cli import cli
+
+HEAD = """[profile]
+name = "Vima Gupta"
+page = "{page}"
+{profile}
+[[sources]]
+kind = "bibtex"
+paths = ["refs.bib"]
+
+[outputs]
+bibtex = "out.bib"
+csl_json = "out.json"
+{extra}"""
+MD_PAGE = "# Me\n\n<!-- scholarsync:begin publications -->\n<!-- scholarsync:end publications -->\n"
+HTML_PAGE = ("---\nlayout: default\n---\n<h2>Publications</h2>\n"
+             "<!-- scholarsync:begin publications -->\n<!-- scholarsync:end publications -->\n")
+
+
+@dataclass
+class Run:
+    root: Path
+    code: int
+    out: str
+    err: str
+
+    @property
+    def page(self) -> str:
+        return next(p for p in (self.root / "site").iterdir()).read_text()
+
+    @property
+    def bib(self) -> str:
+        return (self.root / "out.bib").read_text()
+
+    @property
+    def csl(self) -> list[dict]:
+        return json.loads((self.root / "out.json").read_text())
+
+    def section(self) -> str:
+        text = self.page
+        return text[text.index("scholarsync:begin"):text.index("scholarsync:end")]
+
+
+def site(tmp_path: Path, bib: str, *, page: str = "index.md", page_text: str | None = None,
+         profile: str = "", extra: str = "") -> Path:
+    (tmp_path / "site").mkdir(exist_ok=True)
+    (tmp_path / "refs.bib").write_text(bib)
+    text = page_text if page_text is not None else (
+        HTML_PAGE if page.endswith(".html") else MD_PAGE)
+    (tmp_path / "site" / page).write_text(text)
+    (tmp_path / "scholarsync.toml").write_text(
+        HEAD.format(page=f"site/{page}", profile=profile, extra=extra))
+    return tmp_path
+
+
+def run(root: Path, *args: str, command: str = "sync") -> Run:
+    result = CliRunner().invoke(cli, [command, "--config", str(root / "scholarsync.toml"), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(root, result.exit_code, result.stdout, result.stderr)
+
+
+def sync(tmp_path: Path, bib: str, **kw: str) -> Run:
+    return run(site(tmp_path, bib, **kw))
+
+
+def bullets(section: str) -> list[str]:
+    return [line for line in section.splitlines() if line.startswith("- ")]
+
+
+# -- wrong things on the page ----------------------------------------------------------------
+
+PROCEEDINGS = r"""@proceedings{conf2023,
+  title = {Proceedings of the Big Conference},
+  editor = {Smith, Ed and Jones, Ann},
+  year = {2023},
+  publisher = {ACM},
+}
+@inproceedings{child2023,
+  title = {A Child Paper},
+  author = {Gupta, Vima},
+  crossref = {conf2023},
+}
+"""
+
+
+def test_a_crossref_only_proceedings_is_not_a_publication(tmp_path: Path) -> None:
+    result = sync(tmp_path, PROCEEDINGS)
+    assert result.code == 0, result.err
+    section = result.section()
+    assert len(bullets(section)) == 1
+    assert "Ed Smith" not in section  # editors are not shown as authors
+    assert "*Proceedings of the Big Conference*, 2023" in section  # the child's venue
+    assert "@proceedings" not in result.bib and "author = {Smith" not in result.bib
+    assert "crossref" not in result.bib  # the child carries what it inherited
+    assert "publisher = {ACM}" in result.bib
+
+
+BROKEN = r"""@article{good2021,
+  title = {A Good Entry},
+  author = {Gupta, Vima},
+  journal = {J},
+  year = {2021},
+}
+
+@article{broken2022,
+  title = {A Missing Comma Breaks This Entry}
+  author = {Garc{\'i}a-L{\'o}pez, Jos{\'e}},
+  journal = {J},
+  year = {2022},
+}
+
+@misc{empty2020,
+}
+"""
+
+
+def test_a_broken_entry_and_an_empty_one_are_left_out_and_reported(tmp_path: Path) -> None:
+    result = sync(tmp_path, BROKEN)
+    assert result.code == 0, result.err
+    section = result.section()
+    assert bullets(section) and len(bullets(section)) == 1
+    assert "Missing Comma" not in section and "Missing Comma" not in result.bib
+    assert "textbrace" not in result.bib
+    assert re.search(r"refs\.bib:8: .*broken2022.*skipped", result.err)
+    assert re.search(r"refs\.bib:15: .*empty2020.*no fields", result.err)
+    assert "- \n" not in section and not re.search(r"<li>\s*(<span[^>]*></span>)?\s*</li>",
+                                                  section)
