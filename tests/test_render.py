@@ -62,7 +62,8 @@ def test_grouped_by_year_newest_first_undated_last(tmp_path: Path) -> None:
     headings = re.findall(r"^#### (.+)$", text, re.M)
     assert headings == ["2024", "2019", "Year unknown"]
     order = [t for t in ("New One", "Also New", "Old One", "No Date") if t in text]
-    assert sorted(order, key=text.index) == ["New One", "Also New", "Old One", "No Date"]
+    # within a year: by date when known, then by title
+    assert sorted(order, key=text.index) == ["Also New", "New One", "Old One", "No Date"]
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 

@@ -58,6 +58,8 @@ class Run:
 def site(tmp_path: Path, bib: str, *, page: str = "index.md", page_text: str | None = None,
          profile: str = "", extra: str = "") -> Path:
     (tmp_path / "site").mkdir(exist_ok=True)
+    for old in (tmp_path / "site").iterdir():
+        old.unlink()
     (tmp_path / "refs.bib").write_text(bib)
     text = page_text if page_text is not None else (
         HTML_PAGE if page.endswith(".html") else MD_PAGE)
@@ -140,3 +142,43 @@ def test_a_broken_entry_and_an_empty_one_are_left_out_and_reported(tmp_path: Pat
     assert re.search(r"refs\.bib:15: .*empty2020.*no fields", result.err)
     assert "- \n" not in section and not re.search(r"<li>\s*(<span[^>]*></span>)?\s*</li>",
                                                   section)
+
+
+ORDER = r"""@article{aaa2020, title = {Zeta Came in January}, author = {Gupta, Vima}, journal = {J},
+  year = {2020}, month = jan}
+@article{bbb2020, title = {Beta Came in November}, author = {Gupta, Vima}, journal = {J},
+  year = {2020}, month = nov}
+@article{ccc2020, title = {Alpha Has No Month}, author = {Gupta, Vima}, journal = {J},
+  year = {2020}}
+@article{ddd2020, title = {Omega Came on 3 November}, author = {Gupta, Vima}, journal = {J},
+  date = {2020-11-03}}
+@article{eee2020, title = {Gamma Has No Month Either}, author = {Gupta, Vima}, journal = {J},
+  year = {2020}}
+"""
+
+
+def test_within_a_year_newest_date_first_then_title(tmp_path: Path) -> None:
+    section = sync(tmp_path, ORDER).section()
+    titles = [re.search(r"\. (\w+) ", line).group(1) for line in bullets(section)]
+    assert titles == ["Omega", "Beta", "Zeta", "Alpha", "Gamma"]
+
+
+KINDS = r"""@article{vol2021, title = {In a Journal}, author = {Gupta, Vima},
+  journal = {Journal of Things}, volume = {8}, number = {2}, pages = {100--120}, year = {2021}}
+@phdthesis{thesis2019, title = {My Thesis}, author = {Gupta, Vima}, school = {UC Merced},
+  year = {2019}}
+@techreport{report2018, title = {A Report}, author = {Gupta, Vima}, institution = {UC Merced},
+  number = {TR-7}, year = {2018}}
+@mastersthesis{ms2017, title = {Earlier Thesis}, author = {Gupta, Vima}, school = {UC Merced},
+  year = {2017}}
+"""
+
+
+def test_volume_pages_and_thesis_and_report_kinds_are_shown(tmp_path: Path) -> None:
+    section = sync(tmp_path, KINDS).section()
+    assert "*Journal of Things*, vol. 8, no. 2, pp. 100–120, 2021." in section
+    assert "My Thesis. PhD thesis, *UC Merced*, 2019." in section
+    assert "A Report. Technical report TR-7, *UC Merced*, 2018." in section
+    assert "Earlier Thesis. Master's thesis, *UC Merced*, 2017." in section
+    html = run(site(tmp_path, KINDS, page="index.html")).section()
+    assert "PhD thesis, <em>UC Merced</em>, 2019." in html

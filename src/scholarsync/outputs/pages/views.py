@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from scholarsync.config import DEFAULT_CITATIONS, Config, ProfileConfig, ResearchProject
-from scholarsync.core.normalize import FALSE_WORDS, TRUE_WORDS
+from scholarsync.core.latex import latex_to_unicode
+from scholarsync.core.normalize import FALSE_WORDS, TRUE_WORDS, month_number, title_key
 from scholarsync.core.owner import is_owner
 from scholarsync.errors import SectionError
 from scholarsync.model import Person, Publication
@@ -67,6 +68,8 @@ class Entry:
     selected: bool
     kind: str  # "Poster", "Full paper", "Preprint", "Paper" …
     label: str  # "Poster at CogSci'22"
+    genre: str = ""  # "PhD thesis", "Technical report TR-7" ("" for papers)
+    details: str = ""  # "vol. 8, no. 2, pp. 100–120"
 
 
 @dataclass
@@ -108,6 +111,40 @@ class ProjectView:
                    entries=[make_entry(p, profile, max_authors, None, citation_order)
                             for p in resolved.publications],
                    joiner=Md(joiner), closer=Md(closer), missing=list(resolved.missing))
+
+
+_GENRES = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis", "thesis": "Thesis",
+           "techreport": "Technical report", "report": "Report"}
+
+
+def _plain(pub: Publication, name: str) -> str:
+    value = pub.fields.get(name, "").strip()
+    return latex_to_unicode(value).strip() if value else ""
+
+
+def genre(pub: Publication) -> str:
+    """What a thesis or a report is, as its citation names it ("PhD thesis", "Technical
+    report TR-7"); ``type = {…}`` in the entry wins."""
+    if pub.type not in _GENRES:
+        return ""
+    name = _plain(pub, "type") or _GENRES[pub.type]
+    number = _plain(pub, "number") if pub.type in ("techreport", "report") else ""
+    return f"{name} {number}" if number else name
+
+
+def details(pub: Publication) -> str:
+    """Volume, issue and pages, when the entry has them."""
+    parts: list[str] = []
+    volume = _plain(pub, "volume")
+    if volume:
+        parts.append(f"vol. {volume}")
+    number = _plain(pub, "number") or _plain(pub, "issue")
+    if number and pub.type not in _GENRES:
+        parts.append(f"no. {number}")
+    pages = re.sub(r"\s*(?:-+|–|—)\s*", "–", _plain(pub, "pages"))
+    if pages:
+        parts.append(("pp. " if "–" in pages or "," in pages else "p. ") + pages)
+    return ", ".join(parts)
 
 
 def type_group(pub: Publication) -> str:
@@ -165,7 +202,7 @@ def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
         venue=pub.venue, venue_short=venue_label(pub.venue), year=pub.year, links=links,
         url=best_url(links), citations=count, citations_read=read, citations_source=counted_by,
         selected=pub.selected,
-        kind=kind_label(pub), label=research_label(pub))
+        kind=kind_label(pub), label=research_label(pub), genre=genre(pub), details=details(pub))
 
 
 def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:
@@ -229,6 +266,25 @@ def _year_range(value: str) -> tuple[int, int]:
     return low, high
 
 
+_ISO_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+def month_day(pub: Publication) -> tuple[int, int]:
+    """(month, day) of a publication when known (0 when not): ``date`` or ``month``/``day``."""
+    match = _ISO_DATE.match(pub.fields.get("date", ""))
+    if match and match.group(2):
+        return int(match.group(2)), int(match.group(3) or 0)
+    month = month_number(pub.fields.get("month", "")) or 0
+    day = pub.fields.get("day", "").strip()
+    return month, int(day) if month and day.isdigit() and int(day) <= 31 else 0
+
+
+def date_order(pub: Publication) -> tuple[bool, int, int, int, str, str]:
+    """Newest first: year, then month and day when known (unknown after known), then title."""
+    month, day = month_day(pub)
+    return (pub.year is None, -(pub.year or 0), -month, -day, title_key(pub.title), pub.key)
+
+
 def select(pubs: list[Publication], attrs: dict[str, str],
            config: Config) -> tuple[list[Publication], Options]:
     """The publications a section shows (filtered, newest first, limited) and its options."""
@@ -257,6 +313,6 @@ def select(pubs: list[Publication], attrs: dict[str, str],
         want = _bool(attrs, "selected", True)
         pubs = [p for p in pubs if p.selected == want]
     if "keys" not in attrs:
-        pubs = sorted(pubs, key=lambda p: (p.year is None, -(p.year or 0)))
+        pubs = sorted(pubs, key=date_order)
     limit = _int(attrs, "limit", len(pubs), 0)
     return pubs[:limit], options
