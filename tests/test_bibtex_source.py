@@ -74,7 +74,7 @@ def test_ids_links_and_extra(profile) -> None:
     assert gupta.links["arxiv"] == "https://arxiv.org/abs/2311.15194v2"
     assert gupta.links["escholarship"] == "https://escholarship.org/uc/item/5cz2v6d5"
     assert gupta.links["code"] == "https://github.com/example/infinity"
-    assert "pdf" not in gupta.links  # a relative al-folio file name is not a URL
+    assert gupta.links["pdf"] == "gupta2024.pdf"  # relative to the site, kept as written
     assert gupta.selected is True
     assert gupta.keywords == ["counting", "neural networks"]
     assert gupta.abstract == "We study infinity \u2013 the concept."

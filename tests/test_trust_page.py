@@ -182,3 +182,57 @@ def test_volume_pages_and_thesis_and_report_kinds_are_shown(tmp_path: Path) -> N
     assert "Earlier Thesis. Master's thesis, *UC Merced*, 2017." in section
     html = run(site(tmp_path, KINDS, page="index.html")).section()
     assert "PhD thesis, <em>UC Merced</em>, 2019." in html
+
+
+LINKS = r"""@article{rel2021, title = {Relative Links}, author = {Gupta, Vima}, journal = {J},
+  year = {2021}, pdf = {paper.pdf}, poster = {/assets/pdf/poster.pdf},
+  slides = {//evil.example/x}, code = {javascript:alert(1)}}
+"""
+
+
+def test_relative_links_in_the_bib_stay_relative_to_the_site(tmp_path: Path) -> None:
+    section = sync(tmp_path, LINKS).section()
+    assert "[PDF](paper.pdf)" in section and "(/assets/pdf/poster.pdf)" in section
+    assert "evil" not in section and "javascript" not in section
+    html = run(site(tmp_path, LINKS, page="index.html")).section()
+    assert '<a href="paper.pdf">PDF</a>' in html and 'href="/assets/pdf/poster.pdf"' in html
+    listed = run(tmp_path, "--json", command="list")
+    assert json.loads(listed.out)[0]["links"]["pdf"] == "paper.pdf"
+
+
+MATH = r"""@article{math2021, title = {Regret $O(\sqrt{T \log T})$ and $O(n \log n)$ Sorting},
+  author = {Gupta, Vima}, journal = {J}, year = {2021}}
+"""
+
+
+def test_math_in_a_title_stays_readable(tmp_path: Path) -> None:
+    result = sync(tmp_path, MATH)
+    section = result.section()
+    assert r"\$O(\\sqrt{T \\log T})\$" in section  # the TeX, escaped for Markdown
+    assert "O(n log n) Sorting" in section  # simple math as text, spaces kept
+    assert "√T logT" not in section
+    listed = json.loads(run(tmp_path, "--json", command="list").out)
+    assert listed[0]["title"] == r"Regret $O(\sqrt{T \log T})$ and O(n log n) Sorting"
+
+
+TACL = r"""@article{tacl2024, title = {A Journal Paper}, author = {Gupta, Vima},
+  journal = {Transactions of the Association for Computational Linguistics}, year = {2024}}
+@inproceedings{acl2024, title = {A Conference Paper}, author = {Gupta, Vima},
+  booktitle = {Proceedings of the 62nd Annual Meeting of the Association for Computational
+  Linguistics}, year = {2024}}
+"""
+RESEARCH = """
+[[research]]
+title = "Language"
+publications = ["tacl2024", "acl2024"]
+"""
+RESEARCH_PAGE = ("# Me\n\n<!-- scholarsync:begin research -->\n"
+                 "<!-- scholarsync:end research -->\n")
+
+
+def test_tacl_is_not_labelled_acl(tmp_path: Path) -> None:
+    result = sync(tmp_path, TACL, page_text=RESEARCH_PAGE, extra=RESEARCH)
+    assert result.code == 0, result.err
+    section = result.section()
+    assert "TACL'24" in section and "ACL'24" in section.replace("TACL'24", "")
+    assert "in ACL'24" not in section

@@ -170,18 +170,30 @@ def _accent(mark: str, text: str, pos: int) -> tuple[str, int]:
     return unicodedata.normalize("NFC", base + mark) + arg[1:], after
 
 
+class _KeepTeX(Exception):
+    """Math with structure (a root, a fraction, a grouped sub/superscript): shown as TeX."""
+
+
+_MATH_GROUP = re.compile(r"(?<!\\)\{")
+_FONT_BEFORE = re.compile(r"\\(?:" + "|".join(sorted(MATH_ARG)) + r")\s*$")
+
+
 def _math(text: str) -> str:
-    """Simple math (``$\\alpha$-helix``, ``$O(n^2)$``) to text; _Unknown for the rest."""
+    """Simple math (``$\\alpha$-helix``, ``$O(n^2)$``) to text; _KeepTeX for math whose groups
+    carry meaning (``\\sqrt{..}``, ``x_{ij}``), _Unknown for the rest."""
+    for group in _MATH_GROUP.finditer(text):
+        if not _FONT_BEFORE.search(text, 0, group.start()):
+            raise _KeepTeX
     out: list[str] = []
     for match in _MATH_TOKEN.finditer(text):
         word, symbol, plain = match.groups()
         if plain is not None:
             out.append(plain)
         elif word is not None:
-            if word in MATH_WORDS:
-                out.append(MATH_WORDS[word])
-            elif word in SYMBOL_WORDS:
-                out.append(SYMBOL_WORDS[word])
+            spaced = match.group().endswith((" ", "\t", "\n"))
+            if word in MATH_WORDS or word in SYMBOL_WORDS:
+                shown = MATH_WORDS[word] if word in MATH_WORDS else SYMBOL_WORDS[word]
+                out.append(shown + " " if spaced and shown[-1:].isalpha() else shown)
             elif word not in MATH_ARG:
                 raise _Unknown(word)
         elif symbol is not None:
@@ -206,7 +218,10 @@ def _fast_decode(text: str) -> str:
             math = _MATH.match(text, pos)
             if not math:
                 raise _Unknown(text[pos])
-            out.append(_math(math.group(1)))
+            try:
+                out.append(_math(math.group(1)))
+            except _KeepTeX:
+                out.append(math.group())
             pos = math.end()
             continue
         pos = match.end()

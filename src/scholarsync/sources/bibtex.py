@@ -426,6 +426,7 @@ VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "eventtitle", "school", 
                 "organization", "publisher", "series", "howpublished")
 LINK_FIELDS = ("url", "pdf", "code", "slides", "poster", "video", "html", "website", "blog",
                "supp", "data", "preprint")
+_RELATIVE_LINK = re.compile(r"^[\w./~-][^:\\]*$")  # no scheme: "paper.pdf", "/assets/pdf/x"
 _URL_COMMAND = re.compile(r"^\\(?:url|href)\s*\{([^{}]*)\}")
 _ARXIV_HOST = re.compile(r"arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
 
@@ -435,8 +436,9 @@ def _display(value: str) -> str:
     return latex_to_unicode(value)
 
 
-def _url(value: str) -> str | None:
-    """An absolute URL from a field value (``\\url{..}``, LaTeX escapes), else None."""
+def _url(value: str, relative: bool = False) -> str | None:
+    """An absolute URL from a field value (``\\url{..}``, LaTeX escapes), else None; with
+    ``relative``, also a path relative to the site (``paper.pdf``, ``/assets/pdf/x.pdf``)."""
     text = value.strip()
     command = _URL_COMMAND.match(text)
     if command:
@@ -446,9 +448,13 @@ def _url(value: str) -> str | None:
     text = text.strip()
     if text.startswith("www."):
         text = "https://" + text
-    if not text.startswith(("http://", "https://")) or " " in text:
+    if " " in text or not text:
         return None
-    return text
+    if text.startswith(("http://", "https://")):
+        return text
+    if relative and not text.startswith("//") and _RELATIVE_LINK.match(text):
+        return text
+    return None
 
 
 def _arxiv(fields: dict[str, str], links: dict[str, str]) -> str | None:
@@ -475,7 +481,7 @@ def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, st
     links: dict[str, str] = {}
     for name in LINK_FIELDS:
         if name in fields:
-            url = _url(fields[name])
+            url = _url(fields[name], relative=True)
             if url:
                 links[name] = url
     if "url" not in links and "howpublished" in fields:

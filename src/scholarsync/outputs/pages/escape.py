@@ -62,7 +62,20 @@ def safe_url(value: object) -> str:
     return text
 
 
-def md_url(value: object) -> Md:
-    """A safe URL written for a Markdown link destination (``""`` when not safe)."""
+_RELATIVE = re.compile(r"^(?![/\\]{2})[^:\s\\]*(?:[/?#][^\s\\]*)?$")
+
+
+def safe_link(value: object) -> str:
+    """A link a page may carry: a ``safe_url``, or a reference relative to the site that
+    cannot name a scheme or another host (``paper.pdf``, ``/assets/pdf/x.pdf``); else ``""``."""
     url = safe_url(value)
+    if url or value is None:
+        return url
+    text = _CONTROL.sub("", str(value).strip()).replace(" ", "%20")
+    return text if text and text[0] not in "?#" and _RELATIVE.match(text) else ""
+
+
+def md_url(value: object) -> Md:
+    """A safe link written for a Markdown link destination (``""`` when not safe)."""
+    url = safe_link(value)
     return Md(quote(url, safe="!#$%&*+,-./:;=?@_~'")) if url else Md("")

@@ -23,7 +23,7 @@ from typing import Any
 from scholarsync.core.merge import is_preprint
 from scholarsync.core.normalize import fold
 from scholarsync.model import Publication
-from scholarsync.outputs.pages.escape import safe_url
+from scholarsync.outputs.pages.escape import safe_link
 from scholarsync.sources import rules
 
 # (words in the folded venue, abbreviation): the first match wins, so specific ones come first.
@@ -43,7 +43,10 @@ KNOWN_VENUES: tuple[tuple[str, str], ...] = (
     ("european conference on computer systems", "EuroSys"),
     ("usenix annual technical conference", "USENIX ATC"),
     ("high performance computing, networking, storage and analysis", "SC"),
+    ("transactions of the association for computational linguistics", "TACL"),
+    ("findings of the association for computational linguistics", "Findings of ACL"),
     ("north american chapter of the association for computational linguistics", "NAACL"),
+    ("european chapter of the association for computational linguistics", "EACL"),
     ("empirical methods in natural language processing", "EMNLP"),
     ("association for computational linguistics", "ACL"),
     ("computer vision and pattern recognition", "CVPR"),
@@ -71,7 +74,7 @@ _TYPE_KINDS = {"phdthesis": "PhD thesis", "mastersthesis": "Master's thesis", "b
 def publication_links(pub: Publication) -> dict[str, str]:
     """Every safe link of a publication (its ``links``, then ones implied by ``ids``), in the
     registry's display order (unknown kinds follow, sorted), one per URL. Unsafe URLs
-    (``javascript:`` and anything not http/https/mailto) are gone."""
+    (``javascript:`` and anything not http/https/mailto or relative to the site) are gone."""
     known = rules()
     merged = {**known.id_links(pub.ids), **pub.links}
     labels = known.link_labels
@@ -79,7 +82,7 @@ def publication_links(pub: Publication) -> dict[str, str]:
     result: dict[str, str] = {}
     seen: set[str] = set()
     for key in order:
-        url = safe_url(merged[key])
+        url = safe_link(merged[key])
         if url and url not in seen:
             seen.add(url)
             result[key] = url
@@ -126,6 +129,9 @@ _DROP = re.compile(r"^(?:in\s+|proceedings\s+of\s+(?:the\s+)?|proc\.\s+(?:of\s+)
                    re.IGNORECASE)
 
 
+_JOURNAL = re.compile(r"\b(?:transactions|journal|letters|magazine)\b")
+
+
 def venue_label(venue: str, limit: int = 40) -> str:
     """A short name for a venue: a known abbreviation, an acronym in parentheses, or the venue
     without "Proceedings of the", ordinals and years, cut at ``limit`` characters."""
@@ -133,9 +139,10 @@ def venue_label(venue: str, limit: int = 40) -> str:
     if not venue:
         return ""
     folded = fold(venue)
+    journal = bool(_JOURNAL.search(folded))
     for words, abbreviation in KNOWN_VENUES:
-        if words in folded:
-            return abbreviation
+        if words in folded and (not journal or _JOURNAL.search(words)):
+            return abbreviation  # a journal is never labelled as the conference it names
     for match in _PARENS.finditer(venue):
         word = match.group(1)
         if sum(c.isupper() for c in word) >= 2:

@@ -7,7 +7,8 @@ so a user overrides one file at a time. ``StrictUndefined``, ``trim_blocks`` and
 in ``.md.j2`` templates every value is Markdown-escaped (``finalize``). Filters that build markup
 (``authors``, ``link``, ``links``, ``sentence``, ``url``) return text that is not escaped again;
 in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every URL passes
-``safe_url``: only http, https and mailto links are ever written.
+``safe_link``: only http, https and mailto links, and links relative to the site
+(``paper.pdf``, ``/assets/pdf/x.pdf`` from a ``.bib``) are ever written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from markupsafe import Markup, escape
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
 from scholarsync.model import Publication
-from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_url
+from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_link, safe_url
 from scholarsync.outputs.pages.jsonld import jsonld_text
 from scholarsync.outputs.pages.labels import link_label
 from scholarsync.outputs.pages.research import find_publication, resolve_research
@@ -64,7 +65,7 @@ def _is_html(ctx: Any) -> bool:
 @pass_eval_context
 def _link(ctx: Any, text: Any, url: Any) -> str:
     if _is_html(ctx):
-        target = safe_url(url)
+        target = safe_link(url)
         return Markup('<a href="{}">{}</a>').format(target, text) if target else escape(text)
     target = md_url(url)
     label = md_escape(text)
@@ -111,7 +112,7 @@ def _sentence(ctx: Any, text: Any) -> str:
 
 @pass_eval_context
 def _url(ctx: Any, value: Any) -> str:
-    return safe_url(value) if _is_html(ctx) else md_url(value)
+    return safe_link(value) if _is_html(ctx) else md_url(value)
 
 
 class Renderer:
