@@ -236,3 +236,23 @@ def test_tacl_is_not_labelled_acl(tmp_path: Path) -> None:
     section = result.section()
     assert "TACL'24" in section and "ACL'24" in section.replace("TACL'24", "")
     assert "in ACL'24" not in section
+
+
+def test_no_author_differs_warning_for_spellings_of_one_name(tmp_path: Path) -> None:
+    (tmp_path / "a.bib").write_text(
+        "@article{a2020, title = {Same Work}, journal = {J}, year = {2020},\n"
+        r"  author = {D{\"u}rr, Anna and {\O}stergaard, Karl and Garc{\'i}a-L{\'o}pez, Jos{\'e}}}"
+        "\n")
+    (tmp_path / "b.bib").write_text(
+        "@article{b2020, title = {Same Work}, journal = {J}, year = {2020},\n"
+        "  author = {Anna Duerr and Karl Ostergaard and José García-López}}\n")
+    (tmp_path / "c.bib").write_text(
+        "@article{c2020, title = {Same Work}, journal = {J}, year = {2020},\n"
+        "  author = {Anna Duerr and Karl Other and José García-López}}\n")
+    config = tmp_path / "scholarsync.toml"
+    config.write_text('[[sources]]\nkind = "bibtex"\npaths = ["a.bib", "b.bib"]\n')
+    result = run(tmp_path)
+    assert result.code == 0 and "differs" not in result.err + result.out
+    config.write_text('[[sources]]\nkind = "bibtex"\npaths = ["a.bib", "c.bib"]\n')
+    result = run(tmp_path)  # a real difference is still reported
+    assert "author differs" in result.err

@@ -223,10 +223,21 @@ def _loose(value: str) -> str:
     return _LOOSE.sub("", fold(value))
 
 
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae",
+                          "œ": "oe", "ı": "i", "ß": "ss"})
+_UMLAUT_SPELLING = re.compile(r"(?<=[a-z])([aou])e")
+
+
+def _spelling_key(family: str) -> str:
+    """A family name as any source may spell it: accents, ø/ł and the "oe"/"ue" spelling of
+    an umlaut aside ("{\\O}stergaard" / "Ostergaard", "D{\\"u}rr" / "Duerr")."""
+    return _UMLAUT_SPELLING.sub(r"\1", name_key(family).translate(_LETTERS))
+
+
 def _families(value: str) -> list[str]:
     """Family names of a BibTeX name list, LaTeX decoded and folded, by the name parser."""
     people, _ = parse_bibtex_names(value)
-    return [name_key(p.family or p.literal) for p in people if not p.is_others]
+    return [_spelling_key(p.family or p.literal) for p in people if not p.is_others]
 
 
 def _same(name: str, kept: str, value: str, record: Record) -> bool:
