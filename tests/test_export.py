@@ -14,7 +14,13 @@ from scholarsync.config import MatchConfig
 from scholarsync.core.merge import merge_records
 from scholarsync.core.normalize import normalize_doi, parse_bibtex_names, parse_year
 from scholarsync.model import Origin, Person, Publication, Record
-from scholarsync.outputs.bibtex import bibtex_entry, entry_fields, safe_value, to_bibtex
+from scholarsync.outputs.bibtex import (
+    bibtex_entry,
+    entry_fields,
+    safe_value,
+    to_bibtex,
+    written_value,
+)
 from scholarsync.outputs.csl_json import to_csl_json
 from scholarsync.outputs.json import publication_json, to_json
 
@@ -45,6 +51,11 @@ def _plain_records(text: str, location: str) -> list[Record]:
                               authors_truncated=truncated, year=parse_year(fields.get("year")),
                               ids={"doi": doi} if doi else {}))
     return records
+
+
+def unbraced(written: str) -> str:
+    """A value as bibtexparser gives it back: braces off, a month macro as its name."""
+    return written[1:-1] if written.startswith("{") else written
 
 
 def reparse(text: str) -> dict[str, dict[str, str]]:
@@ -276,7 +287,7 @@ def test_corpus_files_round_trip():
         parsed = reparse(out)
         assert len(parsed) == len(pubs), path
         for pub in pubs:  # every field written comes back with its value
-            wanted = {k: safe_value(v) for k, v in entry_fields(pub).items()}
+            wanted = {k: unbraced(written_value(k, v)) for k, v in entry_fields(pub).items()}
             assert parsed[pub.key] == wanted, (path, pub.key)
         assert to_bibtex(merge_records(read_bib(text, str(path)), CFG).publications) == out
         checked += 1

@@ -152,7 +152,7 @@ HOSTILE_TITLE = "<script>alert(1)</script> **bold** | [x](javascript:alert(2)) _
 HOSTILE_VENUE = "Venue](javascript:alert(3)) <img src=x onerror=alert(4)>"
 BAD_URLS = {"pdf": "javascript:alert(5)", "code": " JaVaScRiPt:alert(6)",
             "slides": "data:text/html,<script>alert(7)</script>", "url": "vbscript:x",
-            "poster": "java\tscript:alert(8)", "video": "//evil.example/path"}  # relative links (paper.pdf) are kept: tested elsewhere
+            "poster": "java\tscript:alert(8)", "video": "//evil.example/path"}
 
 
 def hostile() -> list[Publication]:

@@ -256,3 +256,30 @@ def test_no_author_differs_warning_for_spellings_of_one_name(tmp_path: Path) -> 
     config.write_text('[[sources]]\nkind = "bibtex"\npaths = ["a.bib", "c.bib"]\n')
     result = run(tmp_path)  # a real difference is still reported
     assert "author differs" in result.err
+
+
+# -- what the exports change that they should not --------------------------------------------
+
+EXPORTED = r"""@article{vdb2021, title = {Particles}, journal = {J}, year = {2021}, month = dec,
+  author = {van der Berg, Jan and Beethoven, Ludwig van and de La Fontaine, Jean},
+  doi = {10.1162/TACL_a_00001}, url = {https://doi.org/10.1162/TACL_a_00001},
+  note = {Also as DOI 10.1162/TACL_a_00001}}
+"""
+
+
+def test_exports_keep_month_macros_doi_case_and_name_particles(tmp_path: Path) -> None:
+    result = sync(tmp_path, EXPORTED)
+    assert result.code == 0, result.err
+    bib = result.bib
+    assert "  month = dec,\n" in bib
+    assert "doi = {10.1162/tacl_a_00001}" in bib  # the doi field, normalized (§5)
+    assert "url = {https://doi.org/10.1162/TACL_a_00001}" in bib  # the user's own fields
+    assert "note = {Also as DOI 10.1162/TACL_a_00001}" in bib
+    (item,) = result.csl
+    assert item["author"] == [
+        {"family": "Berg", "given": "Jan", "non-dropping-particle": "van der"},
+        {"family": "Beethoven", "given": "Ludwig", "dropping-particle": "van"},
+        {"family": "La Fontaine", "given": "Jean", "non-dropping-particle": "de"}]
+    assert item["issued"] == {"date-parts": [[2021, 12]]}
+    again = run(tmp_path)  # the export re-reads as the same months, and is stable
+    assert again.bib == bib

@@ -41,8 +41,20 @@ def bibtex_entry(pub: Publication) -> str:
     """One ``@type{key, …}`` entry, ending in a newline."""
     fields = entry_fields(pub)
     names = sorted(fields, key=lambda n: (_RANK.get(n, len(_RANK)), n))
-    body = "".join(f"  {name} = {{{safe_value(fields[name])}}},\n" for name in names)
+    body = "".join(f"  {name} = {written_value(name, fields[name])},\n" for name in names)
     return f"@{pub.type or 'misc'}{{{pub.key},\n{body}}}\n"
+
+
+_MONTH_NUMBERS = {str(n) for n in range(1, 13)}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def written_value(name: str, value: str) -> str:
+    """A field's value as written: in braces, except a month 1..12, which is written as its
+    macro (``month = dec``), as the user's file had it."""
+    if name == "month" and value in _MONTH_NUMBERS:  # what the reader makes of a macro
+        return _MONTHS[int(value) - 1]
+    return "{" + safe_value(value) + "}"
 
 
 def entry_fields(pub: Publication) -> dict[str, str]:

@@ -20,11 +20,19 @@ CSL_TYPES = {
 
 
 def _csl_name(person: Person) -> dict[str, str]:
+    """CSL name parts: the BibTeX "von" part is the ``non-dropping-particle`` ("van der"
+    Berg); lower-case words after the given name ("Berg, Jan van der") the ``dropping-particle``."""
     if person.literal:
         return {"literal": person.literal}
     name = {"family": person.family}
-    if person.given:
-        name["given"] = person.given
+    words = person.given.split()
+    cut = len(words)
+    while cut > 1 and words[cut - 1][:1].islower():
+        cut -= 1
+    if cut < len(words):
+        name["dropping-particle"] = " ".join(words[cut:])
+    if words[:cut]:
+        name["given"] = " ".join(words[:cut])
     if person.von:
         name["non-dropping-particle"] = person.von
     if person.jr:
