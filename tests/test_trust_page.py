@@ -283,3 +283,29 @@ def test_exports_keep_month_macros_doi_case_and_name_particles(tmp_path: Path) -
     assert item["issued"] == {"date-parts": [[2021, 12]]}
     again = run(tmp_path)  # the export re-reads as the same months, and is stable
     assert again.bib == bib
+
+
+EXCLUDE = r"""@article{mine2021, title = {My Own Paper}, author = {Gupta, Vima}, journal = {J},
+  year = {2021}}
+@article{other2021, title = {Someone Else's Paper}, author = {Gupta, Vika}, journal = {J},
+  year = {2021}}
+@article{third2020, title = {Another Stranger's Work}, author = {Gupta, V.}, journal = {J},
+  year = {2020}, doi = {10.1000/Stranger}}
+"""
+
+
+def test_profile_exclude_keeps_works_out_of_every_output(tmp_path: Path) -> None:
+    profile = ('exclude = ["someone else\'s paper", "https://doi.org/10.1000/stranger", '
+               '"nothing-like-this"]')
+    result = sync(tmp_path, EXCLUDE, profile=profile)
+    assert result.code == 0, result.err
+    everything = result.section() + result.bib + json.dumps(result.csl) + (
+        tmp_path / "cache" / "library.json").read_text()
+    assert "My Own Paper" in everything
+    assert "Someone Else" not in everything and "Stranger" not in everything
+    assert re.search(r"scholarsync\.toml: .*'nothing-like-this' matches no publication",
+                     result.err)
+    listed = run(tmp_path, "--json", command="list")
+    assert [p["key"] for p in json.loads(listed.out)] == ["mine2021"]
+    exported = run(tmp_path, "--format", "json", command="export")
+    assert [p["key"] for p in json.loads(exported.out)] == ["mine2021"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scholarsync import outputs as output_registry
 from scholarsync import sources as source_registry
+from scholarsync.app.exclude import excluded
 from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.config import Config
 from scholarsync.core.library import (
@@ -82,10 +83,11 @@ def build(config: Config, context: SourceContext, progress: Progress | None = No
         progress(f"merging {len(records)} records")
     merged = merge_records(records, config.matching, rules())
     mark_stale(merged.publications, carried, results)
+    publications, unmatched = excluded(config, merged.publications)
     problems = [*source_registry.plugin_problems(), *output_registry.plugin_problems(),
-                *(p for r in results for p in r.problems), *merged.problems]
-    library = Library(merged.publications, _source_states(results, last))
-    return BuildResult(results, merged.publications, problems, library, last)
+                *(p for r in results for p in r.problems), *merged.problems, *unmatched]
+    library = Library(publications, _source_states(results, last))
+    return BuildResult(results, publications, problems, library, last)
 
 
 def _source_states(results: list[SourceResult], last: Library | None) -> dict[str, SourceState]:
