@@ -309,3 +309,19 @@ def test_profile_exclude_keeps_works_out_of_every_output(tmp_path: Path) -> None
     assert [p["key"] for p in json.loads(listed.out)] == ["mine2021"]
     exported = run(tmp_path, "--format", "json", command="export")
     assert [p["key"] for p in json.loads(exported.out)] == ["mine2021"]
+
+
+def test_an_output_over_an_input_is_a_config_error(tmp_path: Path) -> None:
+    bib = "% my notes\n@string{me = {Gupta, Vima}}\n" + EXCLUDE
+    for key, target in (("bibtex", "refs.bib"), ("csl_json", "site/index.md"),
+                        ("bibtex", "./site/../refs.bib")):
+        root = site(tmp_path, bib)
+        config = root / "scholarsync.toml"
+        config.write_text(config.read_text().replace(
+            f'{key} = "out.{"bib" if key == "bibtex" else "json"}"', f'{key} = "{target}"'))
+        before = {p: p.read_bytes() for p in (root / "refs.bib", root / "site" / "index.md")}
+        result = run(root)
+        assert result.code == 2, (target, result.err)
+        assert f"outputs.{key}" in result.err and "also an input" in result.err
+        assert "Traceback" not in result.err
+        assert {p: p.read_bytes() for p in before} == before

@@ -183,13 +183,16 @@ class _Parser:
         self.check_keys(data, top, "")
         sources = self.sources(data.get("sources"))
         network = self.network(self.table(data, "network"))
+        profile = self.profile(self.table(data, "profile"))
+        outputs = self.outputs(self.table(data, "outputs"))
+        self.outputs_apart(outputs, profile, sources)
         return Config(
             path=self.file,
             root=self.root,
             sources=sources,
-            profile=self.profile(self.table(data, "profile")),
+            profile=profile,
             research=self.research(data.get("research", [])),
-            outputs=self.outputs(self.table(data, "outputs")),
+            outputs=outputs,
             network=network,
             matching=self.matching(self.table(data, "matching")),
             render=self.render(self.table(data, "render")),
@@ -286,6 +289,22 @@ class _Parser:
             if path is not None:
                 outputs[key] = path
         return outputs
+
+    def outputs_apart(self, outputs: dict[str, Path], profile: ProfileConfig,
+                      sources: tuple[SourceConfig, ...]) -> None:
+        """An output written over an input (a source .bib, the page) would destroy it."""
+        inputs: dict[Path, str] = {page.resolve(): "profile.page" for page in profile.pages}
+        for index, source in enumerate(sources):
+            for key in ("paths", "path"):
+                value = source.options.get(key)
+                for item in value if isinstance(value, list | tuple) else [value]:
+                    if isinstance(item, str | Path) and "://" not in str(item):
+                        inputs.setdefault(Path(item).resolve(), f"sources[{index}].{key}")
+        for key, path in outputs.items():
+            where = inputs.get(path.resolve())
+            if where and not output_registry.output_class(key).edits_input:
+                raise self.error(f"outputs.{key}", f"{path} is also an input ({where}): writing "
+                                 "it would destroy it; choose another file for the output")
 
     def network(self, table: dict[str, Any]) -> NetworkConfig:
         keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent",

@@ -76,6 +76,9 @@ class Output(ABC):
 
     key: ClassVar[str]
     folder: ClassVar[bool] = False  # the path names a folder (one file per publication)
+    #: True for an output that writes a managed part of a file the user also reads as input
+    #: (a block in their own .bib); any other output set to an input path is a config error.
+    edits_input: ClassVar[bool] = False
 
     def __init__(self, path: Path, config: Config):
         self.path = path
