@@ -325,3 +325,28 @@ def test_an_output_over_an_input_is_a_config_error(tmp_path: Path) -> None:
         assert f"outputs.{key}" in result.err and "also an input" in result.err
         assert "Traceback" not in result.err
         assert {p: p.read_bytes() for p in before} == before
+
+
+# -- dangerous input -------------------------------------------------------------------------
+
+LIQUID = r"""@article{liq2020,
+  title = {Leak \{\{ site.github.token \}\} then \{% include secret.html %\} \{\{< hugo >\}\}},
+  author = {Gupta, Vima and \{\{site.x\}\}, Eve},
+  journal = {Journal \{% raw %\}},
+  year = {2020}, note = {\{\{ note \}\}}, keywords = {\{\{k\}\}}}
+@article{split2021, title = {Ends in a brace \{}, author = {Gupta, Vima},
+  journal = {\{ starts in one}, year = {2021}}
+"""
+LIQUID_TAG = re.compile(r"\{[{%]")
+
+
+def test_liquid_delimiters_are_escaped_in_html_pages_with_front_matter(tmp_path: Path) -> None:
+    result = sync(tmp_path, LIQUID, page="index.html")
+    assert result.code == 0, result.err
+    section = result.section()
+    assert "site.github.token" in section and "include secret.html" in section  # shown
+    assert LIQUID_TAG.findall(section) == []  # figure: Liquid tags surviving, must be 0
+    assert LIQUID_TAG.findall(result.page.replace(section, "")) == []
+    assert "&#123;{ site.github.token }}" in section
+    md = sync(tmp_path, LIQUID).section()  # the Markdown path, as before
+    assert LIQUID_TAG.findall(md) == [] and "site.github.token" in md

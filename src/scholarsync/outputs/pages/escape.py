@@ -3,7 +3,7 @@
 Markdown escaping aims at text that reads well in the source and cannot change the page's
 structure: characters that start emphasis, links, code, HTML, tables, math or Liquid tags are
 backslash-escaped (or written as entities), new lines become spaces, and everything else is left
-alone. HTML escaping is Jinja's autoescape (markupsafe).
+alone. HTML escaping is Jinja's autoescape (markupsafe), plus the Liquid delimiters.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ALLOWED_SCHEMES = ("http", "https", "mailto")
 
@@ -39,6 +39,19 @@ def md_escape(value: object) -> Md:
     text = _LIQUID.sub("&#123;", text)
     text = _LINE_START.sub(lambda m: m.group() + "\\", text, count=1)
     return Md(text)
+
+
+_LIQUID_HTML = re.compile(r"\{(?=[{%#]|$)")
+
+
+def html_value(value: object) -> Markup:
+    """A value for an HTML page: HTML-escaped (markup built by a filter is kept), with every
+    Liquid or Hugo delimiter (``{{``, ``{%``) written as ``&#123;`` so that Jekyll and Hugo,
+    which process pages with front matter, show it instead of running it. Markup keeps its own
+    braces except where two would open a tag (JSON-LD is built without any)."""
+    if isinstance(value, Markup):
+        return Markup(_LIQUID.sub("&#123;", str(value)))
+    return Markup(_LIQUID_HTML.sub("&#123;", str(escape(value))))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

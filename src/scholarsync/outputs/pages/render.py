@@ -24,7 +24,14 @@ from markupsafe import Markup, escape
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
 from scholarsync.model import Publication
-from scholarsync.outputs.pages.escape import Md, md_escape, md_url, safe_link, safe_url
+from scholarsync.outputs.pages.escape import (
+    Md,
+    html_value,
+    md_escape,
+    md_url,
+    safe_link,
+    safe_url,
+)
 from scholarsync.outputs.pages.jsonld import jsonld_text
 from scholarsync.outputs.pages.labels import link_label
 from scholarsync.outputs.pages.research import find_publication, resolve_research
@@ -55,7 +62,7 @@ def _autoescape(name: str | None) -> bool:
 
 @pass_eval_context
 def _finalize(ctx: Any, value: Any) -> Any:
-    return value if ctx.autoescape else md_escape(value)
+    return html_value(value) if ctx.autoescape else md_escape(value)
 
 
 def _is_html(ctx: Any) -> bool:
