@@ -350,3 +350,22 @@ def test_liquid_delimiters_are_escaped_in_html_pages_with_front_matter(tmp_path:
     assert "&#123;{ site.github.token }}" in section
     md = sync(tmp_path, LIQUID).section()  # the Markdown path, as before
     assert LIQUID_TAG.findall(md) == [] and "site.github.token" in md
+
+
+ESCAPES = ("@article{esc2020, title = {Click \x1b]8;;https://evil.example/\x07here\x1b]8;;\x07"
+           " \x1b[2J\x1b[31mred\x1b[0m \x07\u202etxet}, author = {Gupta, Vima},\n"
+           "  journal = {J}, year = {2020}}\n"
+           "@article{esc2021, title = {Broken \x1b[1m, author = {Gupta, Vima}, year = {2021}}\n")
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    root = site(tmp_path, ESCAPES)
+    dry = run(root, "--dry-run")  # the diff of the page, with the titles in it
+    assert "Click here" in dry.out + dry.err and not RAW.search(dry.out + dry.err)
+    result = run(root)  # the human report: a new title is listed in it
+    assert "+ esc2020: Click here red" in result.out
+    assert not RAW.search(result.out) and not RAW.search(result.err)
+    listed = run(root, command="list")
+    assert "esc2020\t2020\tClick here red txet\t[bibtex]" in listed.out
+    assert not RAW.search(listed.out) and not RAW.search(listed.err)

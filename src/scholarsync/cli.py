@@ -23,13 +23,14 @@ from typing import Any
 import click
 
 from scholarsync import __version__
+from scholarsync.app.terminal import field, printable
 from scholarsync.errors import ScholarsyncError
 
 CONFIG_HELP = "Path of scholarsync.toml (default: ./scholarsync.toml)."
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(printable(message), err=True)
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,11 +108,12 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
             _err(line)
     if dry_run and run.outcome is not None:
         for planned in run.outcome.changed_files:
-            click.echo(file_diff(planned, config.root), nl=False)
+            click.echo(printable(file_diff(planned, config.root)), nl=False)
     if as_json:
         click.echo(json_report(run.summary), nl=False)
     else:
-        click.echo(text_report(run.summary, dry_run=dry_run or check), nl=False, err=dry_run)
+        click.echo(printable(text_report(run.summary, dry_run=dry_run or check)), nl=False,
+                   err=dry_run)
     if check and run.out_of_date:
         names = ", ".join(p.name for p in run.out_of_date)
         _err(f"scholarsync: outputs out of date: {names}")
@@ -157,7 +159,7 @@ def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> 
         return
     for pub in pubs:
         year = pub.year or "----"
-        click.echo(f"{pub.key}\t{year}\t{pub.title}\t[{', '.join(pub.sources)}]")
+        click.echo(f"{field(pub.key)}\t{year}\t{field(pub.title)}\t[{', '.join(pub.sources)}]")
 
 
 @cli.command()
