@@ -369,3 +369,24 @@ def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
     listed = run(root, command="list")
     assert "esc2020\t2020\tClick here red txet\t[bibtex]" in listed.out
     assert not RAW.search(listed.out) and not RAW.search(listed.err)
+
+
+def test_a_markdown_page_may_name_an_html_template(tmp_path: Path) -> None:
+    page = ("---\nlayout: page\n---\n# Me\n\n"
+            "<!-- scholarsync:begin publications template=publications.html.j2 -->\n"
+            "<!-- scholarsync:end publications -->\n")
+    result = sync(tmp_path, KINDS + LIQUID, page_text=page)
+    assert result.code == 0, result.err
+    section = result.section()
+    assert '<ul class="publications">' in section and "<strong>Vima Gupta</strong>" in section
+    assert "- " not in section.replace("<!-- ", "")
+    assert LIQUID_TAG.findall(section) == []  # a .md page is processed by Jekyll too
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "mine.html.j2").write_text(
+        "{% for e in entries %}<p>{{ e.title }}</p>\n{% endfor %}")
+    result = run(site(tmp_path, KINDS, page_text=page.replace("publications.html.j2",
+                                                              "mine.html.j2")))
+    assert "<p>My Thesis</p>" in result.section()
+    bad = run(site(tmp_path, KINDS, page_text=page.replace("publications.html.j2",
+                                                           "../../etc/passwd")))
+    assert bad.code != 0 and "template=" in bad.out + bad.err and "Traceback" not in bad.err

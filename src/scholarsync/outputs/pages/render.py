@@ -1,6 +1,7 @@
 """Render managed sections through Jinja2 templates (Markdown or HTML).
 
-Templates are looked up as ``<section>.<fmt>.j2`` first in the user's ``[render] templates``
+Templates are looked up as ``<section>.<fmt>.j2`` (or the file a ``template=`` attribute on the
+begin line names, whose suffix sets the format: an HTML template in a ``.md`` page) first in the user's ``[render] templates``
 folder (by default ``templates/`` beside the config), then in the ones shipped with the package,
 so a user overrides one file at a time. ``StrictUndefined``, ``trim_blocks`` and
 ``lstrip_blocks`` are on. In ``.html.j2`` templates every value is HTML-escaped (autoescape);
@@ -13,6 +14,7 @@ in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,20 @@ def _url(ctx: Any, value: Any) -> str:
     return safe_link(value) if _is_html(ctx) else md_url(value)
 
 
+_TEMPLATE_NAME = re.compile(r"^[\w.-]+\.(md|markdown|html|htm)\.j2$")
+
+
+def template_format(name: str) -> str:
+    """The format a template named by ``template=`` writes (``publications.html.j2`` -> html);
+    SectionError for a name that is not a template file name."""
+    match = _TEMPLATE_NAME.match(name)
+    if not match or ".." in name:
+        raise SectionError(f"attribute template={name!r} must name a template file such as "
+                           "publications.html.j2 or publications.md.j2 (in your templates "
+                           "folder or shipped)")
+    return FORMATS["." + match.group(1)]
+
+
 class Renderer:
     """One Jinja2 environment for a config; ``render`` gives a section's body."""
 
@@ -169,6 +185,9 @@ class Renderer:
         if fmt not in ("md", "html"):
             raise SectionError(f"unknown page format {fmt!r} (md or html)")
         template_name = f"{name}.{fmt}.j2"
+        if attrs and attrs.get("template"):  # a template named on the begin line
+            template_name = attrs["template"]
+            fmt = template_format(template_name)
         try:
             template = self.env.get_template(template_name)
         except jinja2.TemplateNotFound:

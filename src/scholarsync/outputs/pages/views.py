@@ -5,7 +5,8 @@ Section attributes understood here (anything else is still passed on as ``attrs`
 ``2020-2024`` / ``2022-``, ``selected=true``, ``keys=key1,10.1145/x`` (these works, in this
 order), ``limit=5``, ``max_authors=3``, ``group=year|none``, ``group_by_type=true|false``,
 ``heading=4`` (Markdown heading level of the year headings), ``links=pdf,doi,arxiv`` (which
-kinds of link to show, in their usual order; default: all).
+kinds of link to show, in their usual order; default: all), ``template=publications.html.j2``
+(the template to use; its suffix sets the format, e.g. HTML in a ``.md`` page: see render.py).
 """
 
 from __future__ import annotations
