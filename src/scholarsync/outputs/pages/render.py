@@ -5,7 +5,8 @@ begin line names, whose suffix sets the format: an HTML template in a ``.md`` pa
 the user's ``[render] templates`` folder (by default ``templates/`` beside the config), then in
 the ones shipped with the package, so a user overrides one file at a time.
 ``StrictUndefined``, ``trim_blocks`` and ``lstrip_blocks`` are on. In ``.html.j2`` templates
-every value is HTML-escaped (autoescape, Liquid delimiters too); in ``.md.j2`` templates every value is Markdown-escaped (``finalize``). Filters that build markup
+every value is HTML-escaped (autoescape, Liquid delimiters too); in ``.md.j2`` templates
+every value is Markdown-escaped (``finalize``). Filters that build markup
 (``authors``, ``link``, ``links``, ``sentence``, ``url``) return text that is not escaped again;
 in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every URL passes
 ``safe_link``: only http, https and mailto links, and links relative to the site
