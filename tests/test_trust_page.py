@@ -128,6 +128,8 @@ BROKEN = r"""@article{good2021,
 
 @misc{empty2020,
 }
+
+@misc{untitled2019, note = {Only a note}}
 """
 
 
@@ -140,6 +142,8 @@ def test_a_broken_entry_and_an_empty_one_are_left_out_and_reported(tmp_path: Pat
     assert "textbrace" not in result.bib
     assert re.search(r"refs\.bib:8: .*broken2022.*skipped", result.err)
     assert re.search(r"refs\.bib:15: .*empty2020.*no fields", result.err)
+    assert re.search(r"refs\.bib:18: .*untitled2019.*no title", result.err)
+    assert "Only a note" in result.bib  # every parsed entry is exported (§5)
     assert "- \n" not in section and not re.search(r"<li>\s*(<span[^>]*></span>)?\s*</li>",
                                                   section)
 

@@ -335,6 +335,9 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
             problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
                                     location, line, KIND))
             continue
+        if not fields.get("title", "").strip() and "crossref" not in fields:
+            problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
+                                    "but left off the page", location, line, KIND))
         entries.append(BibEntry(block.key, block.entry_type.lower(), fields, location, line))
     values.resolve_all()
     return entries, problems

@@ -313,6 +313,7 @@ def select(pubs: list[Publication], attrs: dict[str, str],
     if "selected" in attrs:
         want = _bool(attrs, "selected", True)
         pubs = [p for p in pubs if p.selected == want]
+    pubs = [p for p in pubs if p.title.strip()]  # nothing to show: no empty bullet
     if "keys" not in attrs:
         pubs = sorted(pubs, key=date_order)
     limit = _int(attrs, "limit", len(pubs), 0)
