@@ -112,6 +112,13 @@ def test_a_crossref_only_proceedings_is_not_a_publication(tmp_path: Path) -> Non
     assert "publisher = {ACM}" in result.bib
 
 
+def test_an_edited_volume_is_exported_with_editors_not_an_invented_author(tmp_path: Path) -> None:
+    volume = PROCEEDINGS.replace("crossref = {conf2023},", "booktitle = {Elsewhere},")
+    bib = sync(tmp_path, volume).bib
+    entry = bib[bib.index("@proceedings{conf2023"):].split("\n\n")[0]
+    assert "editor = {Smith, Ed and Jones, Ann}" in entry and "author" not in entry
+
+
 BROKEN = r"""@article{good2021,
   title = {A Good Entry},
   author = {Gupta, Vima},

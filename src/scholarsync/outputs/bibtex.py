@@ -63,7 +63,7 @@ def entry_fields(pub: Publication) -> dict[str, str]:
     fields = {name: value for name, value in pub.fields.items() if name != "ids" and value}
     if pub.aliases:
         fields["ids"] = ", ".join(pub.aliases)
-    if "author" not in fields and pub.authors:
+    if "author" not in fields and "editor" not in fields and pub.authors:  # editors: no author
         fields["author"] = " and ".join(person_to_bibtex(p) for p in pub.authors)
     if "author" in fields and pub.authors_truncated and not fields["author"].rstrip().endswith(
             "others"):
