@@ -117,6 +117,8 @@ def test_an_edited_volume_is_exported_with_editors_not_an_invented_author(tmp_pa
     bib = sync(tmp_path, volume).bib
     entry = bib[bib.index("@proceedings{conf2023"):].split("\n\n")[0]
     assert "editor = {Smith, Ed and Jones, Ann}" in entry and "author" not in entry
+    assert "- Ed Smith, Ann Jones (eds.). Proceedings of the Big Conference." in (
+        (tmp_path / "site" / "index.md").read_text())
 
 
 BROKEN = r"""@article{good2021,

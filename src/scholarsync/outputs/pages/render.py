@@ -106,7 +106,9 @@ def _authors(ctx: Any, entry: Entry) -> str:
         else:
             plain = md_escape(item.name)
             parts.append(f"**{plain}**" if item.owner else plain)
-    return Markup(", ").join(parts) if html else Md(", ".join(parts))
+    edited = "author" not in entry.pub.fields and "editor" in entry.pub.fields
+    role = (" (eds.)" if len(entry.authors) > 1 else " (ed.)") if edited and parts else ""
+    return Markup(", ").join(parts) + role if html else Md(", ".join(parts) + role)
 
 
 @pass_eval_context
