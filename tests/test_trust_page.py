@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from scholarsync.cli import cli
+from tests import e2e, sitegen
 
 HEAD = """[profile]
 name = "Vima Gupta"
@@ -403,3 +406,36 @@ def test_a_markdown_page_may_name_an_html_template(tmp_path: Path) -> None:
     bad = run(site(tmp_path, KINDS, page_text=page.replace("publications.html.j2",
                                                            "../../etc/passwd")))
     assert bad.code != 0 and "template=" in bad.out + bad.err and "Traceback" not in bad.err
+
+
+WEB_ROWS = [
+    sitegen.Row("liquidliqC", "Leak {{ site.github.token }} and {% include secret.html %}",
+                "V Gupta, {{ site.x }} Other", "Workshop {%- raw -%} on Things", 2023, 4),
+    sitegen.Row("escapesesC", "Click \x1b]8;;https://evil.example/\x07here\x1b]8;;\x07 now",
+                "V Gupta", "Venue \x1b[2J", 2022, None),
+]
+
+
+def test_hostile_web_titles_cannot_run_liquid_or_drive_the_terminal(
+        tmp_path: Path, httpserver: HTTPServer) -> None:
+    def handle(request: Request) -> Response:
+        if request.path == "/robots.txt":
+            return Response(sitegen.ROBOTS_SCHOLAR, content_type="text/plain")
+        page = sitegen.profile_page(e2e.USER, "Vima Gupta", WEB_ROWS)
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("", method="GET").respond_with_handler(handle)
+    base = httpserver.url_for("/").rstrip("/")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(HTML_PAGE)
+    (tmp_path / "scholarsync.toml").write_text(
+        sitegen.config_toml(base, user=e2e.USER, page="site/index.html"))
+    result = run(tmp_path)
+    assert result.code == 0, result.err
+    section = result.section()
+    assert "site.github.token" in section and "include secret.html" in section
+    assert LIQUID_TAG.findall(result.page) == []  # figure: 0 Liquid tags survive
+    assert "+ " in result.out and "Click here now" in result.out
+    assert not RAW.search(result.out + result.err)
+    listed = run(tmp_path, command="list")
+    assert "Click here now" in listed.out and not RAW.search(listed.out + listed.err)
