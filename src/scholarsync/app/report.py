@@ -48,6 +48,7 @@ def summary(outcome: SyncOutcome, root: Path) -> dict[str, Any]:
         "refused": list(outcome.edited),
         "errors": list(outcome.section_errors),
         "problems": [str(p) for p in outcome.build.problems + outcome.problems],
+        "suggestions": list(outcome.build.suggestions),
     }
 
 
@@ -93,7 +94,21 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
     lines += [f"  {p}: no scholarsync markers, left untouched" for p in data["untouched_pages"]]
     lines += [f"  refused: {e}" for e in data["refused"]]
     lines += [f"  error: {e}" for e in data["errors"]]
+    lines += suggestion_lines(data.get("suggestions", []))
     return "\n".join(lines) + "\n"
+
+
+def suggestion_lines(items: list[dict[str, str]], limit: int = 20) -> list[str]:
+    """The short list of suggestions for the user's .bib entries (nothing is changed)."""
+    if not items:
+        return []
+    lines = [f"suggestions for your .bib entries ({len(items)}; sync changes none of them):"]
+    for item in items[:limit]:
+        value = item["value"] if len(item["value"]) <= 90 else item["value"][:89] + "…"
+        lines.append(f"  {item['key']}: {item['field']} = {{{value}}}  ({item['source']})")
+    if len(items) > limit:
+        lines.append(f"  … and {len(items) - limit} more (sync --json lists them all)")
+    return lines
 
 
 def json_report(data: dict[str, Any]) -> str:

@@ -49,12 +49,15 @@ class MergeResult:
 
 
 def merge_records(records: list[Record], cfg: MatchConfig,
-                  rules: Rules | None = None) -> MergeResult:
+                  rules: Rules | None = None,
+                  joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
-    by default, what the registered sources declare."""
+    by default, what the registered sources declare. ``joins`` are pairs of records known
+    to be versions of one work (a preprint and its published version, by a relation a
+    source stated): their works become one even though their DOIs differ."""
     with gc_paused():
-        return _Merger(rules or registry.rules()).merge(records, cfg)
+        return _Merger(rules or registry.rules()).merge(records, cfg, joins or [])
 
 
 class _Merger:
@@ -63,9 +66,10 @@ class _Merger:
     def __init__(self, rules: Rules):
         self.rules = rules
 
-    def merge(self, records: list[Record], cfg: MatchConfig) -> MergeResult:
+    def merge(self, records: list[Record], cfg: MatchConfig,
+              joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
         position = {id(r): i for i, r in enumerate(records)}
-        clusters = group_records(records, cfg, self.rules)
+        clusters = _joined(group_records(records, cfg, self.rules), joins or [], position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)
         pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
@@ -88,6 +92,31 @@ class _Merger:
 
     def cluster(self, records: list[Record]) -> Publication:
         return _merge_cluster(records, self.rules)
+
+
+def _joined(clusters: list[list[Record]], joins: list[tuple[Record, Record]],
+            position: dict[int, int]) -> list[list[Record]]:
+    """``clusters`` with the clusters of each joined pair made one (in input order)."""
+    if not joins:
+        return clusters
+    owner = {id(r): i for i, c in enumerate(clusters) for r in c}
+    parent = list(range(len(clusters)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in joins:
+        if id(a) in owner and id(b) in owner:
+            ra, rb = find(owner[id(a)]), find(owner[id(b)])
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[Record]] = defaultdict(list)
+    for i, cluster in enumerate(clusters):
+        groups[find(i)].extend(cluster)
+    return [sorted(g, key=lambda r: position[id(r)]) for _, g in sorted(groups.items())]
 
 
 # -- one cluster -----------------------------------------------------------------------------
