@@ -197,7 +197,7 @@ def datacite_record(body: dict[str, Any], url: str, today: str) -> Record:
     """A DataCite ``/dois/{doi}`` answer (JSON:API ``data.attributes``) to a Record."""
     data = body.get("data")
     attrs = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(attrs, dict):
+    if not isinstance(data, dict) or not isinstance(attrs, dict):
         raise ParseError(f"{url}: not a DataCite DOI record (no data.attributes)", url=url)
     doi = normalize_doi(str(attrs.get("doi") or data.get("id") or ""))
     if doi is None:
@@ -229,7 +229,7 @@ def datacite_record(body: dict[str, Any], url: str, today: str) -> Record:
     container = attrs.get("container") or {}
     venue = clean_text(str(container.get("title", ""))) if isinstance(container, dict) else ""
     year_value = attrs.get("publicationYear")
-    year = int(year_value) if str(year_value or "").isdigit() else None
+    year = int(str(year_value)) if str(year_value or "").isdigit() else None
     bib = {"publisher": clean_text(str(attrs.get("publisher") or ""))
            if not isinstance(attrs.get("publisher"), dict)
            else clean_text(str(attrs["publisher"].get("name", "")))}
