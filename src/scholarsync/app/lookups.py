@@ -21,10 +21,10 @@ from typing import Any
 from scholarsync.app.reading import Progress, _failure, _relative_locations, fill_from_last_good
 from scholarsync.config import Config
 from scholarsync.core.library import Library
-from scholarsync.core.merge import MergeResult, is_preprint, merge_records
-from scholarsync.core.normalize import normalize_doi
+from scholarsync.core.merge import MergeResult, merge_records
+from scholarsync.core.normalize import arxiv_base, normalize_arxiv, normalize_doi
 from scholarsync.errors import SourceError
-from scholarsync.model import Publication, Record, SourceResult
+from scholarsync.model import Record, SourceResult
 from scholarsync.sources import rules, source_class
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.lookup import REQUESTED
@@ -55,6 +55,9 @@ def relation_joins(records: list[Record]) -> list[tuple[Record, Record]]:
         doi = normalize_doi(record.ids.get("doi"))
         if doi:
             by_doi.setdefault(doi, record)
+        arxiv = normalize_arxiv(record.ids.get("arxiv"))
+        if arxiv:  # arXiv's own DOI names the preprint in Crossref's relations
+            by_doi.setdefault(f"10.48550/arxiv.{arxiv_base(arxiv).lower()}", record)
     joins: list[tuple[Record, Record]] = []
     for record in records:
         for name in ("preprint_of", "has_preprint"):
@@ -73,32 +76,7 @@ def _merge(config: Config, records: list[Record]) -> MergeResult:
         gone = {id(r) for r in orphans}
         kept = [r for r in records if id(r) not in gone]
         merged = merge_records(kept, config.matching, rules(), relation_joins(kept))
-    for pub in merged.publications:
-        order_versions(pub)
     return merged
-
-
-def _version(record: Record) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": record.title, "year": record.year, "venue": record.venue,
-                            "source": str(record.origin)}
-    data.update({name: record.ids[name] for name in ("arxiv", "doi") if name in record.ids})
-    return data
-
-
-def order_versions(pub: Publication) -> None:
-    """A work whose own entry is a preprint lists its published version first."""
-    owned = [r for r in pub.records if rules().is_user_owned(r.source)]
-    lead = owned[0] if owned else None
-    if lead is None or not is_preprint(lead):
-        return
-    published = [r for r in pub.records if not rules().is_user_owned(r.source)
-                 and not is_preprint(r) and r.venue and r.ids.get("doi")]
-    if not published:
-        return
-    best = published[0]
-    if any(v.get("doi") == best.ids["doi"] for v in pub.versions):
-        return
-    pub.versions = [_version(best), *pub.versions]
 
 
 def run_lookups(config: Config, context: SourceContext, records: list[Record],

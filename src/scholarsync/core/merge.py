@@ -153,7 +153,16 @@ def _merge_cluster(records: list[Record], rules: Rules) -> Publication:
     web_preprints = [r for r in records if not rules.is_user_owned(r.source) and is_preprint(r)]
     published = [r for r in records if r not in web_preprints]
     preprints = web_preprints if published else []
-    if preprints:
+    # The user's own entry is the preprint: a published version another source knows is
+    # listed first among the versions and lends its ids and links, not its fields (the
+    # entry stays a preprint; the sync report suggests the published version).
+    later = ([r for r in published if not rules.is_user_owned(r.source) and r.venue]
+             if rules.is_user_owned(first.source) and is_preprint(first) else [])
+    if later:
+        published = [r for r in published if r not in later]
+        preprints = later + preprints
+        records = published + preprints
+    elif preprints:
         records = published + preprints
         first = records[0]
     pub = Publication(key=first.key if rules.is_user_owned(first.source) else "",

@@ -200,6 +200,10 @@ class HttpClient:
         state = self._state.host(host.lower())
         state.delay = max(state.delay, seconds)
 
+    def has_cached(self, url: str) -> bool:
+        """True when a copy of ``url`` is in the cache (fresh or not); sends nothing."""
+        return (self.cache_dir / f"{cache_key(canonical_url(url))}.json").is_file()
+
     def forget(self, url: str) -> None:
         """Drop the cached copy of a page its source found unusable (cut short, changed
         layout), so that the next run asks the site again. Offline runs keep the cache."""

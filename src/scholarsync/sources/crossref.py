@@ -24,7 +24,6 @@ volume, issue, pages, publisher, issued date, type, ``relation`` (``is-preprint-
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from scholarsync.core.latex import latex_escape
 from scholarsync.core.normalize import normalize_doi, parse_display_name, person_to_bibtex
 from scholarsync.errors import BlockedError, NotInCacheError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Publication, Record
+from scholarsync.sources.base import json_object
 from scholarsync.sources.lookup import LookupSource
 from scholarsync.sources.meta import clean_text, html_to_text
 
@@ -98,17 +98,6 @@ def _relations(message: dict[str, Any], name: str) -> list[str]:
             if doi and doi not in found:
                 found.append(doi)
     return found
-
-
-def parse_json(text: str, url: str) -> dict[str, Any]:
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise ParseError(f"{url}: the answer is not JSON (cut short or malformed: {exc})",
-                         url=url) from None
-    if not isinstance(body, dict):
-        raise ParseError(f"{url}: the answer is not a JSON object", url=url)
-    return body
 
 
 def _record(doi: str, location: str, entry_type: str, title: str, authors: list[Person],
@@ -297,7 +286,8 @@ class CrossrefSource(LookupSource):
         page = self.get_json_page(url, headers=self._headers())
         self.obey_rate_limit(page, host)
         try:
-            return parse_json(page.text, url)
+            return json_object(page.text, url, "DataCite" if url.startswith(DATACITE)
+                               else "Crossref")
         except ParseError:
             self.context.http.forget(url)
             raise
@@ -308,6 +298,9 @@ class CrossrefSource(LookupSource):
         from scholarsync.net.client import NotFoundError
 
         url = work_url(doi)
+        http = self.context.http
+        if not http.has_cached(url) and http.has_cached(datacite_url(doi)):
+            return self._datacite(doi)  # Crossref said 404 before: DataCite's DOI
         try:
             body = self._answer(url, "api.crossref.org")
             return crossref_record(body, url, self.context.today)
@@ -316,6 +309,11 @@ class CrossrefSource(LookupSource):
         except ParseError:
             self.context.http.forget(url)
             raise
+        return self._datacite(doi)
+
+    def _datacite(self, doi: str) -> Record | None:
+        from scholarsync.net.client import NotFoundError
+
         url = datacite_url(doi)
         try:
             body = self._answer(url, "api.datacite.org")
