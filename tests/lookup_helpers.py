@@ -156,7 +156,8 @@ def arxiv_error(ident: str) -> str:
 class Services:
     """One handler for ``/works/{doi}`` (Crossref), ``/dois/{doi}`` (DataCite) and
     ``/api/query`` (arXiv). ``faults`` maps a service name ("crossref", "datacite", "arxiv")
-    to a mode: "429", "500", "malformed", "slow" (longer than the client's timeout)."""
+    (or "service:id", one id only) to a mode: "429", "500", "malformed", "slow" (0.6 s:
+    longer than the tests' timeout; serve from a threaded server)."""
 
     def __init__(self) -> None:
         self.crossref: dict[str, Work] = {}
@@ -188,14 +189,14 @@ class Services:
             return self._arxiv(request)
         return Response("not found", status=404)
 
-    def _fault(self, service: str) -> Response | None:
-        mode = self.faults.get(service, "")
+    def _fault(self, service: str, ident: str) -> Response | None:
+        mode = self.faults.get(f"{service}:{ident}") or self.faults.get(service, "")
         if mode == "429":
             return Response("Too many requests", status=429, headers={"Retry-After": "3600"})
         if mode == "500":
             return Response("server error", status=500)
         if mode == "slow":
-            time.sleep(1.5)
+            time.sleep(0.6)
         if mode == "malformed":
             kind = "application/atom+xml" if service == "arxiv" else "application/json"
             return Response('{"status": "ok", "message": {"DOI": "10.' if kind.endswith(
@@ -208,7 +209,7 @@ class Services:
 
     def _crossref(self, request: Request, doi: str) -> Response:
         self._note("crossref", doi, request)
-        fault = self._fault("crossref")
+        fault = self._fault("crossref", doi.lower())
         if fault is not None:
             return fault
         work = self.crossref.get(doi.lower())
@@ -220,7 +221,7 @@ class Services:
 
     def _datacite(self, request: Request, doi: str) -> Response:
         self._note("datacite", doi, request)
-        fault = self._fault("datacite")
+        fault = self._fault("datacite", doi.lower())
         if fault is not None:
             return fault
         work = self.datacite.get(doi.lower())
@@ -234,7 +235,7 @@ class Services:
     def _arxiv(self, request: Request) -> Response:
         idents = [i for i in request.args.get("id_list", "").split(",") if i]
         self._note("arxiv", ",".join(idents), request)
-        fault = self._fault("arxiv")
+        fault = self._fault("arxiv", ",".join(idents))
         if fault is not None:
             return fault
         bad = next((i for i in idents if not _ARXIV_ID.match(i)), None)

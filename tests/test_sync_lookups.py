@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,18 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path, httpserver: HTTPServer) -> Site:
+def server() -> Iterator[HTTPServer]:
+    """A threaded server: a slow answer holds up nobody else's request."""
+    made = HTTPServer(threaded=True)
+    made.start()
+    yield made
+    made.clear()
+    made.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path, server: HTTPServer) -> Site:
+    httpserver = server
     services = Services()
     services.add(COUNTING, INFINITY, BEYOND, *PREPRINTS)
     services.add(DATA, datacite=True)
@@ -189,3 +201,169 @@ def test_cold_sync_fills_gaps_and_the_bib_wins(site: Site) -> None:
     assert "Proceedings of the Conference on Synthetic Minds" in site.page()
     # the .bib file itself is never touched
     assert (site.root / "bib" / "refs.bib").read_text() == BIB
+
+
+def test_a_preprint_and_its_published_version_are_one_publication(site: Site) -> None:
+    result, data = sync(site)
+    assert result.exit_code == 0, result.stderr
+    pubs = listed(site)
+    beyond = pubs["gupta2023beyond"]
+    assert len([p for p in pubs.values() if p["title"] == "Learning to Count Beyond Ten"]) == 1
+    # the .bib holds the preprint: it stays one (its venue), linked to the published DOI,
+    # the arXiv link kept; the published version is listed first among its versions
+    assert beyond["venue"] == "arXiv preprint arXiv:2311.15194"
+    assert beyond["ids"]["doi"] == "10.5555/beyond.2024"
+    assert beyond["links"]["arxiv"] == "https://arxiv.org/abs/2311.15194"
+    assert beyond["links"]["doi"] == "https://doi.org/10.5555/beyond.2024"
+    assert "https://doi.org/10.5555/beyond.2024" in site.page()
+    assert "https://arxiv.org/abs/2311.15194" in site.page()
+    library = json.loads((site.root / "cache" / "library.json").read_text())
+    (saved,) = [p for p in library["publications"] if p["key"] == "gupta2023beyond"]
+    assert [v.get("doi") for v in saved["versions"]][:1] == ["10.5555/beyond.2024"]
+    # its fields are not mixed into the preprint entry, and no "year differs" noise
+    entry = re.search(r"@misc\{gupta2023beyond,.*?\n\}", site.export(), re.S)
+    assert entry is not None and "volume" not in entry.group(0)
+    assert "year = {2023}" in entry.group(0)
+    assert not [p for p in data["problems"] if "gupta2023beyond" in p]
+    # the published DOI was found through arXiv and looked up in the same run
+    assert site.services.requests("crossref").count("10.5555/beyond.2024") == 1
+
+
+def test_a_published_entry_keeps_its_arxiv_version(site: Site) -> None:
+    bib = BIB.replace("""@misc{gupta2023beyond,
+  title = {Learning to Count Beyond Ten},
+  author = {Gupta, Vima and Doe, Jane},
+  howpublished = {arXiv preprint arXiv:2311.15194},
+  eprint = {2311.15194},
+  archiveprefix = {arXiv},
+  year = {2023},
+}""", """@article{gupta2024beyond,
+  title = {Learning to Count Beyond Ten},
+  author = {Gupta, Vima and Doe, Jane},
+  journal = {Journal of Counting},
+  year = {2024},
+  doi = {10.5555/beyond.2024},
+}""")
+    (site.root / "bib" / "refs.bib").write_text(bib)
+    site.write_config(arxiv_ids=("2311.15194",))
+    result, _ = sync(site)
+    assert result.exit_code == 0, result.stderr
+    pubs = listed(site)
+    assert "gupta2023beyond" not in pubs
+    beyond = pubs["gupta2024beyond"]
+    assert beyond["venue"] == "Journal of Counting"
+    assert beyond["ids"]["arxiv"] == "2311.15194"
+    assert beyond["links"]["arxiv"] == "https://arxiv.org/abs/2311.15194"
+    assert sorted(beyond["sources"]) == ["arxiv", "bibtex", "crossref"]
+    assert len(pubs) == 7
+
+
+def test_relations_join_a_listed_preprint_to_its_published_version(site: Site) -> None:
+    """Crossref's ``has-preprint`` names arXiv's DOI; the preprint's own feed has no DOI."""
+    site.services.arxiv["2311.15194"] = Preprint(
+        "2311.15194", "Counting Past Ten, an Early Draft", ["Vima Gupta", "Jane Doe"])
+    bib = BIB.replace("@misc{gupta2023beyond", "@misc{gupta2023draft").replace(
+        "Learning to Count Beyond Ten},\n  author = {Gupta, Vima and Doe, Jane},\n  how",
+        "Counting Past Ten, an Early Draft},\n  author = {Gupta, Vima and Doe, Jane},\n  how")
+    bib += """
+@article{gupta2024beyond,
+  title = {Learning to Count Beyond Ten},
+  author = {Gupta, Vima and Doe, Jane},
+  journal = {Journal of Counting},
+  year = {2024},
+  doi = {10.5555/beyond.2024},
+}
+"""
+    (site.root / "bib" / "refs.bib").write_text(bib)
+    result, _ = sync(site)
+    assert result.exit_code == 0, result.stderr
+    pubs = listed(site)
+    assert "gupta2024beyond" in pubs
+    joined = [p for p in pubs.values() if p["ids"].get("arxiv") == "2311.15194"]
+    assert len(joined) == 1 and joined[0]["ids"]["doi"] == "10.5555/beyond.2024"
+
+
+def test_suggestions_in_the_report(site: Site) -> None:
+    result, data = sync(site)
+    assert result.exit_code == 0
+    found = {(s["key"], s["field"]): s for s in data["suggestions"]}
+    assert found[("gupta2021counting", "volume")]["value"] == "12"
+    assert found[("gupta2021counting", "pages")]["value"] == "101--120"
+    assert found[("gupta2021counting", "pages")]["source"] == "crossref"
+    assert ("gupta2021counting", "journal") not in found  # the .bib has one: it wins
+    assert found[("gupta2022infinity", "booktitle")]["value"] == (
+        "Proceedings of the Conference on Synthetic Minds")
+    published = found[("gupta2023beyond", "published")]["value"]
+    assert "Journal of Counting" in published and "10.5555/beyond.2024" in published
+    assert found[("gupta2023beyond", "doi")]["value"] == "10.5555/beyond.2024"
+    assert "ActaAstron" in found[("gupta2006old", "published")]["value"]
+    assert not [s for s in data["suggestions"] if s["key"] == "gupta2019lost"]
+    text = run(site, "sync", "--dry-run").output
+    assert "suggestions for your .bib entries" in text
+    assert "gupta2021counting: volume = {12}  (crossref)" in text
+    assert (site.root / "bib" / "refs.bib").read_text() == BIB
+
+
+def test_cold_one_request_per_doi_warm_none(site: Site) -> None:
+    sync(site)
+    crossref = site.services.requests("crossref")
+    assert sorted(crossref) == sorted(set(crossref))  # each DOI asked once
+    assert len(crossref) == 5  # four in the .bib, one found through arXiv
+    assert site.services.requests("datacite") == ["10.5061/dryad.synth",
+                                                  "10.5555/never.registered"]
+    assert len(site.services.requests("arxiv")) == 1
+    # a warm sync (the .bib changed, so every source is read again) sends no lookup
+    site.services.log.clear()
+    (site.root / "bib" / "refs.bib").write_text(BIB + "\n% edited\n")
+    result, data = sync(site)
+    assert result.exit_code == 0, result.stderr
+    assert site.services.requests("arxiv") == []
+    # only the DOI nobody registered is asked again (a 404 is not cached)
+    assert site.services.requests("crossref") == ["10.5555/never.registered"]
+    status = {s["kind"]: s["status"] for s in data["sources"]}
+    assert status == {"bibtex": "fresh", "crossref": "cache", "arxiv": "cache"}
+    assert listed(site)["gupta2020data"]["sources"] == ["bibtex", "crossref"]
+
+
+def test_offline_sync_uses_the_cached_lookups(site: Site) -> None:
+    sync(site)
+    site.services.log.clear()
+    (site.root / "bib" / "refs.bib").write_text(BIB + "\n% edited\n")
+    result, data = sync(site, "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert site.services.log == []
+    assert "volume = {12}" in site.export()
+    assert listed(site)["gupta2020data"]["sources"] == ["bibtex", "crossref"]
+
+
+@pytest.mark.parametrize("service, mode", [
+    ("crossref", "429"), ("crossref:10.5555/count.2021", "slow"), ("crossref", "500"),
+    ("crossref:10.5555/inf.2022", "malformed"), ("arxiv", "429"), ("arxiv", "slow"),
+    ("arxiv", "malformed"), ("datacite", "429"),
+])
+def test_a_failing_lookup_costs_its_source_only(site: Site, service: str, mode: str) -> None:
+    result, _ = sync(site)
+    assert result.exit_code == 0
+    good_export = site.export()
+    good_page = site.page()
+    site.write_config(timeout=0.3)
+    site.services.faults[service] = mode
+    (site.root / "bib" / "refs.bib").write_text(BIB + "\n% edited\n")
+    result, data = sync(site, "--refresh")
+    assert result.exit_code == 3, (result.stderr, data["sources"])
+    assert "Traceback" not in result.output
+    kind = "arxiv" if service == "arxiv" else "crossref"
+    status = {s["kind"]: s["status"] for s in data["sources"]}
+    assert status[kind] == "stale"
+    assert status["bibtex"] == "fresh"
+    other = "arxiv" if kind == "crossref" else "crossref"
+    assert status[other] in ("fresh", "cache")
+    # the last good lookups are kept: nothing the user saw is lost
+    assert site.export() == good_export
+    assert site.page() == good_page
+    # and nothing bad was cached: the next healthy run is whole again, fresh
+    site.services.faults.clear()
+    (site.root / "bib" / "refs.bib").write_text(BIB)
+    result, data = sync(site)
+    assert result.exit_code == 0, result.stderr
+    assert site.export() == good_export

@@ -98,11 +98,12 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 f"internal error ({type(exc).__name__}: {exc})"))
             sources.append(None)
     pubs = merged.publications
+    failed: set[int] = set()  # sources that failed: not asked again in this run
+    carried: dict[int, set[tuple[str, str]]] = {}  # records from the last good library
     for _ in range(MAX_ROUNDS):
         progressed = False
         for source in sources:
-            if source is None or results.get(source.config.index, SourceResult(
-                    "")).status == "failed":
+            if source is None or source.config.index in failed:
                 continue
             index = source.config.index
             if progress:
@@ -117,17 +118,28 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 results[index] = _failure(source.kind, RuntimeError(
                     f"internal error ({type(exc).__name__}: {exc})"))
             requests[index] = requests.get(index, 0) + context.requests_made - before
-            if results[index].status != "failed" and len(source.records) > found:
-                progressed = True
-                looked = [r for i in sorted(results) for r in results[i].records]
-                pubs = _merge(config, records + looked).publications
+            result = results[index]
+            if result.status == "failed":
+                failed.add(index)
+                result.records = list(source.records)  # what it found before failing
+            # the last good records of what it could not read, now: the ids in them (a
+            # published DOI arXiv gave) are for the other lookups of this run too
+            was = len(carried.get(index, ()))
+            carried[index] = {(r.source, r.key) for r in fill_from_last_good(result, last)}
+            if len(source.records) == found and len(carried[index]) <= was:
+                continue
+            progressed = True
+            looked = [r for i in sorted(results) for r in results[i].records]
+            pubs = _merge(config, records + looked).publications
         if not progressed:
             break
     for index in sorted(results):
         result = results[index]
         result.requests = requests.get(index, 0)
         _relative_locations(result, config.root)
-        stage.carried.update((r.source, r.key) for r in fill_from_last_good(result, last))
+        if index not in carried:  # a source that could not even start
+            carried[index] = {(r.source, r.key) for r in fill_from_last_good(result, last)}
+        stage.carried.update(carried[index])
         stage.results.append(result)
     looked = [r for result in stage.results for r in result.records]
     stage.merged = _merge(config, records + looked)

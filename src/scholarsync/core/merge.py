@@ -150,19 +150,24 @@ def _merge_cluster(records: list[Record], rules: Rules) -> Publication:
         return _single(first, rules)
     # One work in two versions: the published one describes it, unless the user's own .bib
     # holds the preprint (the user's file wins on every field it has).
-    web_preprints = [r for r in records if not rules.is_user_owned(r.source) and is_preprint(r)]
+    user = rules.is_user_owned
+    preprint = {id(r): is_preprint(r) for r in records}
+    web_preprints = [r for r in records if not user(r.source) and preprint[id(r)]]
     published = [r for r in records if r not in web_preprints]
     preprints = web_preprints if published else []
-    # The user's own entry is the preprint: a published version another source knows is
-    # listed first among the versions and lends its ids and links, not its fields (the
-    # entry stays a preprint; the sync report suggests the published version).
-    later = ([r for r in published if not rules.is_user_owned(r.source) and r.venue]
-             if rules.is_user_owned(first.source) and is_preprint(first) else [])
-    if later:
-        published = [r for r in published if r not in later]
-        preprints = later + preprints
-        records = published + preprints
-    elif preprints:
+    if user(first.source) and preprint[id(first)]:
+        if any(user(r.source) and not preprint[id(r)] for r in published):
+            # the user's file holds both versions: its published entry leads
+            preprints = [r for r in records if preprint[id(r)]]
+            published = [r for r in records if not preprint[id(r)]]
+        else:
+            # the user's entry is the preprint: a published version another source knows
+            # is listed first among the versions and lends its ids and links, not its
+            # fields (the entry stays a preprint; the sync report suggests the published one)
+            later = [r for r in published if not user(r.source) and r.venue]
+            published = [r for r in published if r not in later]
+            preprints = later + preprints
+    if preprints:
         records = published + preprints
         first = records[0]
     pub = Publication(key=first.key if rules.is_user_owned(first.source) else "",
