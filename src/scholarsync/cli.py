@@ -201,11 +201,13 @@ def add(ctx: click.Context, config_path: str | None, ids: tuple[str, ...], to: s
 
     outcome = add_entries(_load(ctx, config_path), list(ids), Path(to) if to else None,
                           dry_run=dry_run, offline=offline)
+    printed = 0
     for item in outcome.items:
         if item.existing:
             _err(f"{item.target}: already in the library as {item.existing}; not added")
         elif dry_run:
-            click.echo(item.entry, nl=False)
+            click.echo(("\n" if printed else "") + item.entry, nl=False)
+            printed += 1
         else:
             _err(f"{item.target}: added as {item.key} ({item.source}) to {outcome.file}")
 

@@ -25,10 +25,16 @@ from scholarsync import sources as registry
 from scholarsync.config import Config, SourceConfig
 from scholarsync.core.match import match_ids
 from scholarsync.core.merge import single_publication
-from scholarsync.core.normalize import STOP_WORDS, fold
+from scholarsync.core.normalize import (
+    STOP_WORDS,
+    arxiv_base,
+    fold,
+    normalize_arxiv,
+    normalize_doi,
+)
 from scholarsync.errors import NotInCacheError, SourceError, UsageError
 from scholarsync.fileio import write_atomic
-from scholarsync.model import Publication, Record
+from scholarsync.model import Publication, Record, Work
 from scholarsync.sources.base import SourceContext
 
 #: Key patterns recognised in a file, in order of preference on a tie.
@@ -157,6 +163,23 @@ def _existing(record: Record, pubs: list[Publication]) -> str:
     return ""
 
 
+def _known(target: str, pubs: list[Publication]) -> str:
+    """The key of the work in ``pubs`` that has the DOI or arXiv id ``target`` names."""
+    doi = normalize_doi(target) if re.match(r"\s*(doi:|https?://(dx\.)?doi\.org/|10\.)",
+                                            target, re.IGNORECASE) else None
+    arxiv = normalize_arxiv(target)
+    arxiv = arxiv_base(arxiv) if arxiv else None
+    for pub in pubs:
+        works: list[Work] = [pub, *pub.records]
+        for record in works:
+            if doi and normalize_doi(record.ids.get("doi")) == doi:
+                return pub.key
+            theirs = normalize_arxiv(record.ids.get("arxiv"))
+            if arxiv and theirs and arxiv_base(theirs) == arxiv:
+                return pub.key
+    return ""
+
+
 def _bib_records(path: Path) -> tuple[bytes, list[Record]]:
     from scholarsync.sources.bibtex import read_bib_text
 
@@ -184,6 +207,10 @@ def add(config: Config, targets: list[str], to: Path | None = None, *, dry_run: 
     added: list[Publication] = []
     with SourceContext(config, offline=offline) as context:
         for target in targets:
+            known = _known(target, pubs + added)
+            if known:  # no lookup needed: the library has this identifier already
+                outcome.items.append(AddItem(target, key=known, existing=known))
+                continue
             kind, source_config = _source_for(config, target)
             source = registry.source_class(kind)(source_config, context)
             try:
@@ -211,10 +238,8 @@ def add(config: Config, targets: list[str], to: Path | None = None, *, dry_run: 
     if not outcome.added or dry_run:
         return outcome
     text = "".join(("\n" if i else "") + item.entry for i, item in enumerate(outcome.added))
-    if not old or old.endswith(b"\n\n"):
-        sep = b""
-    else:
-        sep = b"\n" if old.endswith(b"\n") else b"\n\n"
+    sep = b"" if not old or old.endswith(b"\n\n") else (
+        b"\n" if old.endswith(b"\n") else b"\n\n")
     if b"\r\n" in old:  # keep the file's line endings
         text, sep = text.replace("\n", "\r\n"), sep.replace(b"\n", b"\r\n")
     new = old + sep + text.encode("utf-8")
