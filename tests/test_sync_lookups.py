@@ -300,7 +300,10 @@ def test_suggestions_in_the_report(site: Site) -> None:
     assert not [s for s in data["suggestions"] if s["key"] == "gupta2019lost"]
     text = run(site, "sync", "--dry-run").output
     assert "suggestions for your .bib entries" in text
-    assert "gupta2021counting: volume = {12}  (crossref)" in text
+    (line,) = [x for x in text.splitlines() if x.startswith("  gupta2021counting: ")]
+    assert "volume = {12} (crossref)" in line and "pages = {101--120} (crossref)" in line
+    lines = text[text.index("suggestions for"):].splitlines()
+    assert lines[1].startswith("  gupta2006old: published = ")  # published versions first
     assert (site.root / "bib" / "refs.bib").read_text() == BIB
 
 

@@ -99,16 +99,22 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
 
 
 def suggestion_lines(items: list[dict[str, str]], limit: int = 20) -> list[str]:
-    """The short list of suggestions for the user's .bib entries (nothing is changed)."""
+    """The short list of suggestions for the user's .bib entries (nothing is changed): one
+    line per entry and kind (published versions, DOIs, then the other fields together)."""
     if not items:
         return []
-    lines = [f"suggestions for your .bib entries ({len(items)}; sync changes none of them):"]
-    for item in items[:limit]:
+    lines: dict[tuple[str, bool], list[str]] = {}
+    for item in items:
         value = item["value"] if len(item["value"]) <= 90 else item["value"][:89] + "…"
-        lines.append(f"  {item['key']}: {item['field']} = {{{value}}}  ({item['source']})")
-    if len(items) > limit:
-        lines.append(f"  … and {len(items) - limit} more (sync --json lists them all)")
-    return lines
+        group = (item["key"], item["field"] in ("published", "doi"))
+        lines.setdefault(group if group[1] else (item["key"], False), []).append(
+            f"{item['field']} = {{{value}}} ({item['source']})")
+    shown = [f"  {key}: " + "; ".join(parts) for (key, _), parts in lines.items()]
+    head = (f"suggestions for your .bib entries ({len(items)} for {len({i['key'] for i in items})}"
+            " entries; sync changes none of them):")
+    tail = ([f"  … and {len(shown) - limit} more lines (sync --json lists them all)"]
+            if len(shown) > limit else [])
+    return [head, *shown[:limit], *tail]
 
 
 def json_report(data: dict[str, Any]) -> str:

@@ -80,6 +80,8 @@ def entry_suggestions(pub: Publication) -> list[dict[str, str]]:
 
 
 def suggestions(pubs: list[Publication]) -> list[dict[str, str]]:
-    """Suggestions for every ``.bib`` entry, by key."""
+    """Suggestions for every ``.bib`` entry: published versions first, then DOIs, then the
+    other fields; by key within each."""
     found = [s for pub in pubs for s in entry_suggestions(pub)]
-    return sorted(found, key=lambda s: (s["key"], s["field"]))
+    first = {"published": 0, "doi": 1}  # a published version matters most, then a DOI
+    return sorted(found, key=lambda s: (first.get(s["field"], 2), s["key"], s["field"]))
