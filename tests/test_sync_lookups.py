@@ -370,3 +370,42 @@ def test_a_failing_lookup_costs_its_source_only(site: Site, service: str, mode: 
     result, data = sync(site)
     assert result.exit_code == 0, result.stderr
     assert site.export() == good_export
+
+
+def test_only_ids_listed_explicitly_add_a_work(site: Site) -> None:
+    site.services.add(Preprint("2401.01234", "Counting Sheep, Formally", ["Vima Gupta"]))
+    result, data = sync(site)
+    assert "Counting Sheep, Formally" not in site.page()  # not in any list source
+    site.write_config(arxiv_ids=("https://arxiv.org/abs/2401.01234",))
+    result, data = sync(site)
+    assert result.exit_code == 0, result.stderr
+    assert "Counting Sheep, Formally" in site.page()
+    assert data["added"] and len(listed(site)) == 8
+
+
+def test_inspect_a_doi_and_an_arxiv_id(site: Site) -> None:
+    result = run(site, "inspect", "https://doi.org/10.5555/count.2021")
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["title"] == "Counting with neural networks"
+    assert record["ids"]["doi"] == "10.5555/count.2021"
+    result = run(site, "inspect", "astro-ph/0601001")
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["ids"]["arxiv"] == "astro-ph/0601001"
+
+
+def test_max_age_hours_bounds_a_cached_lookup(site: Site) -> None:
+    sync(site)
+    config = site.config.read_text().replace('kind = "crossref"\n',
+                                             'kind = "crossref"\nmax_age_hours = 0\n')
+    site.config.write_text(config)
+    site.services.log.clear()
+    (site.root / "bib" / "refs.bib").write_text(BIB + "\n% edited\n")
+    result, _ = sync(site)
+    assert result.exit_code == 0, result.stderr
+    # asked again, too old at once; the DataCite DOI goes to DataCite straight
+    assert len(site.services.requests("crossref")) == 4
+    assert site.services.requests("datacite") == ["10.5061/dryad.synth",
+                                                  "10.5555/never.registered"]
+    assert site.services.requests("arxiv") == []  # its own default: 30 days

@@ -44,6 +44,8 @@ TEMPLATES = (
     "{fam}-{year}-{word}", "{fam}-{year}", "{fam}etal{year}", "{fam}{year}{first}",
 )
 DEFAULT_STYLE = ("{fam}{year}{word}", "lower")
+_DBLP_KEY = re.compile(r"(?:https?://dblp\.org/rec/)?(?:conf|journals|books|phd|series|"
+                       r"reference|tr|persons)/[\w.-]+/[\w.-]+(?:\.html|\.xml)?")
 _CASES = ("lower", "family", "title")
 
 
@@ -147,6 +149,9 @@ def _source_for(config: Config, target: str) -> tuple[str, SourceConfig]:
                 kind=kind, index=configured[0].index if configured else 0,
                 options=dict(configured[0].options) if configured else {},
                 base_url=configured[0].base_url if configured else None)
+    if _DBLP_KEY.fullmatch(target.strip()):
+        raise UsageError(f"{target!r} is a DBLP record key, and no installed source reads "
+                         "DBLP records; give the work's DOI or arXiv id instead")
     raise UsageError(f"{target!r} is not a DOI, arXiv id, eScholarship id or URL, or other "
                      f"identifier a source recognizes (sources: {', '.join(kinds)})")
 
