@@ -277,3 +277,14 @@ def test_a_versioned_id_asks_for_that_version(sources: Sources, services: Servic
     assert services.requests("arxiv") == ["2104.12255v1"]
     assert record.ids["arxiv"] == "2104.12255v1" and record.extra["arxiv_versions"] == 1
 
+
+
+def test_announced_rate_limits_pace_the_requests(sources: Sources, services: Services) -> None:
+    services.headers = {"x-rate-limit-limit": "4", "x-rate-limit-interval": "1s",
+                        "x-concurrency-limit": "1"}
+    dois = [f"10.5555/paced.{n}" for n in range(3)]
+    services.add(*[Work(d, f"Paced {d}", [("A", "B")], 2020) for d in dois])
+    result = sources(ids_table("crossref", *dois)).lookup([])
+    assert len(result.records) == 3
+    times = [when for when, name, _, _ in services.log if name == "crossref"]
+    assert all(b - a >= 0.25 for a, b in zip(times, times[1:], strict=False))

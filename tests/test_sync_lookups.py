@@ -409,3 +409,16 @@ def test_max_age_hours_bounds_a_cached_lookup(site: Site) -> None:
     assert site.services.requests("datacite") == ["10.5061/dryad.synth",
                                                   "10.5555/never.registered"]
     assert site.services.requests("arxiv") == []  # its own default: 30 days
+
+
+def test_a_429_midway_keeps_what_was_found_before_it(site: Site) -> None:
+    """First run, no last good data: the DOIs answered before the 429 still fill gaps."""
+    site.services.faults["crossref:10.5555/inf.2022"] = "429"
+    result, data = sync(site)
+    assert result.exit_code == 3, result.stderr
+    status = {s["kind"]: s for s in data["sources"]}
+    assert status["crossref"]["status"] == "failed" and "429" in status["crossref"]["detail"]
+    assert status["arxiv"]["status"] == "fresh"
+    assert "volume = {12}" in site.export()  # 10.5555/count.2021 came before the 429
+    assert listed(site)["gupta2022infinity"]["venue"] == ""
+    assert "Traceback" not in result.output

@@ -100,13 +100,13 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
     pubs = merged.publications
     failed: set[int] = set()  # sources that failed: not asked again in this run
     carried: dict[int, set[tuple[str, str]]] = {}  # records from the last good library
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         progressed = False
         for source in sources:
             if source is None or source.config.index in failed:
                 continue
             index = source.config.index
-            if progress:
+            if progress and not round_:
                 progress(f"looking up ids: {source.config.label}")
             before, found = context.requests_made, len(source.records)
             try:

@@ -170,8 +170,9 @@ class ArxivSource(LookupSource):
                 continue
             ident = normalize_arxiv(raw)
             if ident is None:
-                self.asked.add(raw)
-                self.warn(f"{pub.key}: {raw!r} is not an arXiv id; not looked up")
+                if raw not in self.asked:
+                    self.asked.add(raw)
+                    self.warn(f"{pub.key}: {raw!r} is not an arXiv id; not looked up")
                 continue
             found.setdefault(ident, []).append(pub)
         return found
@@ -191,7 +192,7 @@ class ArxivSource(LookupSource):
         return {e["id"]: e for e in entries}, url
 
     def fetch(self, idents: list[str], works: dict[str, list[Publication]]) -> list[Record]:
-        records: list[Record] = []
+        records = self.found  # kept even when a block ends the run of requests
         for start in range(0, len(idents), BATCH):
             chunk = idents[start:start + BATCH]
             try:

@@ -7,7 +7,8 @@ Config (``[[sources]] kind = "crossref"``)::
 ``GET https://api.crossref.org/works/{doi}`` (the DOI percent-encoded: ``<``, ``;``, ``(`` …);
 a DOI Crossref does not know (404) is asked of DataCite, ``GET
 https://api.datacite.org/dois/{doi}``; one neither knows is a warning for that DOI. arXiv's own
-DOIs (``10.48550/arXiv.…``) are left to the arXiv source.
+DOIs (``10.48550/arXiv.…``) are left to the arXiv source. A DOI Crossref refused before (its
+DataCite answer is cached) goes to DataCite straight. ``base_url`` serves both services.
 
 Politeness: with ``[network] email`` the requests carry ``mailto:`` in the User-Agent (Crossref's
 polite pool). Crossref announces its limits in every answer (``x-rate-limit-limit`` requests
@@ -326,7 +327,7 @@ class CrossrefSource(LookupSource):
             raise
 
     def fetch(self, idents: list[str], works: dict[str, list[Publication]]) -> list[Record]:
-        records: list[Record] = []
+        records = self.found  # kept even when a block ends the run of requests
         for doi in idents:
             try:
                 record = self.one(doi)

@@ -55,6 +55,7 @@ class LookupSource(WebSource):
         super().__init__(config, context)
         self.asked: set[str] = set()
         self.records: list[Record] = []
+        self.found: list[Record] = []  # records of the current fetch, as they come
         self.problems: list[Problem] = []
         self.not_cached: list[str] = []
 
@@ -88,8 +89,9 @@ class LookupSource(WebSource):
         raise NotImplementedError
 
     def fetch(self, idents: list[str], works: dict[str, list[Publication]]) -> list[Record]:
-        """Records for ``idents`` (never asked before in this run); per-id trouble goes to
-        :attr:`problems` (:meth:`warn`), a whole-source failure raises."""
+        """Records for ``idents`` (never asked before in this run), appended to
+        :attr:`found` as they come; per-id trouble goes to :attr:`problems` (:meth:`warn`),
+        a whole-source failure raises."""
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
@@ -123,15 +125,18 @@ class LookupSource(WebSource):
         new = sorted(i for i in works if i not in self.asked)
         self.asked.update(new)
         if new:
+            self.found = []
             try:
-                found = self.fetch(new, works)
+                self.fetch(new, works)
             except NotInCacheError as exc:  # offline, nothing cached: as for a list source
                 raise SourceError(str(exc), url=exc.url) from None
-            for record in found:
-                if any(self.normalize(v) in explicit for v in record.ids.values()
-                       if isinstance(v, str)):
-                    record.extra[REQUESTED] = True
-            self.records.extend(found)
+            finally:  # what was found before a block counts too
+                for record in self.found:
+                    if any(self.normalize(v) in explicit for v in record.ids.values()
+                           if isinstance(v, str)):
+                        record.extra[REQUESTED] = True
+                self.records.extend(self.found)
+                self.found = []
         problems = list(self.problems)
         if self.not_cached:
             shown = ", ".join(self.not_cached[:5]) + (" …" if len(self.not_cached) > 5 else "")
