@@ -206,3 +206,13 @@ def test_the_new_entry_reaches_the_next_sync(site: Site) -> None:
                                       str(site.root / "scholarsync.toml")])
     keys = [p["key"] for p in json.loads(result.stdout)]
     assert "muller2022tallies" in keys
+
+
+def test_to_a_new_file_creates_it_in_the_default_style(site: Site) -> None:
+    target = site.root / "new.bib"
+    result = add(site, "2401.01234", "--to", str(target))
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    assert text.startswith("@misc{lee2024counting,\n")
+    records, problems = read_bib_text(text, "new.bib")
+    assert [r.ids.get("arxiv") for r in records] == ["2401.01234"] and not problems
