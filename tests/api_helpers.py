@@ -63,9 +63,11 @@ class Sources:
         self.base = base
         self.contexts: list[SourceContext] = []
 
-    def __call__(self, table: str, *, offline: bool = False, refresh: bool = False) -> Any:
+    def __call__(self, table: str, *, offline: bool = False, refresh: bool = False,
+                 network: str | None = None) -> Any:
         path = self.root / "scholarsync.toml"
-        path.write_text(config_text(self.base, table))
+        path.write_text(config_text(self.base, table) if network is None
+                        else config_text(self.base, table, network))
         config = load_config(path)
         context = SourceContext(config, offline=offline, refresh=refresh, today="2026-12-06")
         self.contexts.append(context)

@@ -76,7 +76,10 @@ def test_no_import_cycle_at_all() -> None:
 
 
 def test_core_model_and_outputs_name_no_source_kind() -> None:
-    kinds = "|".join(re.escape(k) for k in registry.BUILTIN)
+    # an identifier every source may yield ("arxiv") may share its name with the source that
+    # looks it up: naming the identifier is no naming of the kind
+    shared = {spec.name for spec in registry.SHARED_IDENTIFIERS}
+    kinds = "|".join(re.escape(k) for k in registry.BUILTIN if k not in shared)
     literal = re.compile(rf"""["']({kinds})["']""")
     offenders = []
     for path in [PACKAGE / "model.py", *(PACKAGE / "core").rglob("*.py"),

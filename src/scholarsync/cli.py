@@ -184,6 +184,36 @@ def export(ctx: click.Context, config_path: str | None, output: str | None, fmt:
         click.echo(text, nl=False)
 
 
+# -- add ------------------------------------------------------------------------------------
+
+@cli.command()
+@_config_option
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--to", "to", type=click.Path(dir_okay=False), default=None,
+              help="The .bib file to append to (default: the first file of the first "
+                   "bibtex source).")
+@click.option("--dry-run", is_flag=True, help="Print the new entries; write nothing.")
+@click.option("--offline", is_flag=True, help="Use the cache alone.")
+@click.pass_context
+@_guard
+def add(ctx: click.Context, config_path: str | None, ids: tuple[str, ...], to: str | None,
+        dry_run: bool, offline: bool) -> None:
+    """Append one entry per DOI, arXiv id, eScholarship id/URL or DBLP key to a .bib file."""
+    from scholarsync.app.add import add as add_entries
+
+    outcome = add_entries(_load(ctx, config_path), list(ids), Path(to) if to else None,
+                          dry_run=dry_run, offline=offline)
+    printed = 0
+    for item in outcome.items:
+        if item.existing:
+            _err(f"{item.target}: already in the library as {item.existing}; not added")
+        elif dry_run:
+            click.echo(("\n" if printed else "") + item.entry, nl=False)
+            printed += 1
+        else:
+            _err(f"{item.target}: added as {item.key} ({item.source}) to {outcome.file}")
+
+
 # -- inspect / init -------------------------------------------------------------------------
 
 @cli.command()

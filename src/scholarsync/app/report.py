@@ -48,6 +48,7 @@ def summary(outcome: SyncOutcome, root: Path) -> dict[str, Any]:
         "refused": list(outcome.edited),
         "errors": list(outcome.section_errors),
         "problems": [str(p) for p in outcome.build.problems + outcome.problems],
+        "suggestions": list(outcome.build.suggestions),
     }
 
 
@@ -93,7 +94,27 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
     lines += [f"  {p}: no scholarsync markers, left untouched" for p in data["untouched_pages"]]
     lines += [f"  refused: {e}" for e in data["refused"]]
     lines += [f"  error: {e}" for e in data["errors"]]
+    lines += suggestion_lines(data.get("suggestions", []))
     return "\n".join(lines) + "\n"
+
+
+def suggestion_lines(items: list[dict[str, str]], limit: int = 20) -> list[str]:
+    """The short list of suggestions for the user's .bib entries (nothing is changed): one
+    line per entry and kind (published versions, DOIs, then the other fields together)."""
+    if not items:
+        return []
+    lines: dict[tuple[str, bool], list[str]] = {}
+    for item in items:
+        value = item["value"] if len(item["value"]) <= 90 else item["value"][:89] + "…"
+        group = (item["key"], item["field"] in ("published", "doi"))
+        lines.setdefault(group if group[1] else (item["key"], False), []).append(
+            f"{item['field']} = {{{value}}} ({item['source']})")
+    shown = [f"  {key}: " + "; ".join(parts) for (key, _), parts in lines.items()]
+    head = (f"suggestions for your .bib entries ({len(items)} for {len({i['key'] for i in items})}"
+            " entries; sync changes none of them):")
+    tail = ([f"  … and {len(shown) - limit} more lines (sync --json lists them all)"]
+            if len(shown) > limit else [])
+    return [head, *shown[:limit], *tail]
 
 
 def json_report(data: dict[str, Any]) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 from scholarsync import outputs as output_registry
 from scholarsync import sources as source_registry
 from scholarsync.app.exclude import excluded
+from scholarsync.app.lookups import run_lookups
 from scholarsync.app.reading import Progress, mark_stale, read_all
+from scholarsync.app.suggestions import suggestions
 from scholarsync.config import Config
 from scholarsync.core.library import (
     Library,
@@ -48,6 +50,7 @@ class BuildResult:
     problems: list[Problem]
     library: Library
     last: Library | None
+    suggestions: list[dict[str, str]] = field(default_factory=list)  # per .bib entry
 
 
 @dataclass
@@ -82,12 +85,16 @@ def build(config: Config, context: SourceContext, progress: Progress | None = No
     if progress:
         progress(f"merging {len(records)} records")
     merged = merge_records(records, config.matching, rules())
+    stage = run_lookups(config, context, records, merged, last, progress)
+    results, merged = results + stage.results, stage.merged or merged
+    carried |= stage.carried
     mark_stale(merged.publications, carried, results)
     publications, unmatched = excluded(config, merged.publications)
     problems = [*source_registry.plugin_problems(), *output_registry.plugin_problems(),
                 *(p for r in results for p in r.problems), *merged.problems, *unmatched]
     library = Library(publications, _source_states(results, last))
-    return BuildResult(results, publications, problems, library, last)
+    return BuildResult(results, publications, problems, library, last,
+                       suggestions(publications))
 
 
 def _source_states(results: list[SourceResult], last: Library | None) -> dict[str, SourceState]:

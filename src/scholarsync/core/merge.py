@@ -49,12 +49,15 @@ class MergeResult:
 
 
 def merge_records(records: list[Record], cfg: MatchConfig,
-                  rules: Rules | None = None) -> MergeResult:
+                  rules: Rules | None = None,
+                  joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
-    by default, what the registered sources declare."""
+    by default, what the registered sources declare. ``joins`` are pairs of records known
+    to be versions of one work (a preprint and its published version, by a relation a
+    source stated): their works become one even though their DOIs differ."""
     with gc_paused():
-        return _Merger(rules or registry.rules()).merge(records, cfg)
+        return _Merger(rules or registry.rules()).merge(records, cfg, joins or [])
 
 
 class _Merger:
@@ -63,9 +66,10 @@ class _Merger:
     def __init__(self, rules: Rules):
         self.rules = rules
 
-    def merge(self, records: list[Record], cfg: MatchConfig) -> MergeResult:
+    def merge(self, records: list[Record], cfg: MatchConfig,
+              joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
         position = {id(r): i for i, r in enumerate(records)}
-        clusters = group_records(records, cfg, self.rules)
+        clusters = _joined(group_records(records, cfg, self.rules), joins or [], position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)
         pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
@@ -88,6 +92,31 @@ class _Merger:
 
     def cluster(self, records: list[Record]) -> Publication:
         return _merge_cluster(records, self.rules)
+
+
+def _joined(clusters: list[list[Record]], joins: list[tuple[Record, Record]],
+            position: dict[int, int]) -> list[list[Record]]:
+    """``clusters`` with the clusters of each joined pair made one (in input order)."""
+    if not joins:
+        return clusters
+    owner = {id(r): i for i, c in enumerate(clusters) for r in c}
+    parent = list(range(len(clusters)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in joins:
+        if id(a) in owner and id(b) in owner:
+            ra, rb = find(owner[id(a)]), find(owner[id(b)])
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[Record]] = defaultdict(list)
+    for i, cluster in enumerate(clusters):
+        groups[find(i)].extend(cluster)
+    return [sorted(g, key=lambda r: position[id(r)]) for _, g in sorted(groups.items())]
 
 
 # -- one cluster -----------------------------------------------------------------------------
@@ -121,9 +150,23 @@ def _merge_cluster(records: list[Record], rules: Rules) -> Publication:
         return _single(first, rules)
     # One work in two versions: the published one describes it, unless the user's own .bib
     # holds the preprint (the user's file wins on every field it has).
-    web_preprints = [r for r in records if not rules.is_user_owned(r.source) and is_preprint(r)]
+    user = rules.is_user_owned
+    preprint = {id(r): is_preprint(r) for r in records}
+    web_preprints = [r for r in records if not user(r.source) and preprint[id(r)]]
     published = [r for r in records if r not in web_preprints]
     preprints = web_preprints if published else []
+    if user(first.source) and preprint[id(first)]:
+        if any(user(r.source) and not preprint[id(r)] for r in published):
+            # the user's file holds both versions: its published entry leads
+            preprints = [r for r in records if preprint[id(r)]]
+            published = [r for r in records if not preprint[id(r)]]
+        else:
+            # the user's entry is the preprint: a published version another source knows
+            # is listed first among the versions and lends its ids and links, not its
+            # fields (the entry stays a preprint; the sync report suggests the published one)
+            later = [r for r in published if not user(r.source) and r.venue]
+            published = [r for r in published if r not in later]
+            preprints = later + preprints
     if preprints:
         records = published + preprints
         first = records[0]

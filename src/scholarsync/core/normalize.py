@@ -289,6 +289,8 @@ def person_to_bibtex(person: Person) -> str:
 # -- identifiers -----------------------------------------------------------------------------
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
+_WHOLE_DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/[^\s\"]+)",
+                        re.IGNORECASE)
 _CLOSERS = {")": "(", "]": "["}
 
 
@@ -301,10 +303,14 @@ def normalize_doi(value: str | None) -> str | None:
         text = unquote(text)
     if "\\" in text or "{" in text:
         text = text.replace("\\_", "_").replace("\\%", "%").replace("{", "").replace("}", "")
-    match = _DOI.search(text)
-    if not match:
-        return None
-    doi = match.group(0)
+    whole = _WHOLE_DOI.fullmatch(text)  # a field holding just a DOI may hold "<" and ">"
+    if whole and "</" not in text:
+        doi = whole.group(1)
+    else:
+        match = _DOI.search(text)
+        if not match:
+            return None
+        doi = match.group(0)
     while doi[-1] in ".,;:)]'":
         opener = _CLOSERS.get(doi[-1])
         if opener and doi.count(opener) >= doi.count(doi[-1]):

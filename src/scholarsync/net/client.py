@@ -194,6 +194,16 @@ class HttpClient:
         if self.expires_at is None or expiry < self.expires_at:
             self.expires_at = expiry
 
+    def pace(self, host: str, seconds: float) -> None:
+        """Keep at least ``seconds`` between two requests to ``host`` from now on (a service's
+        published or announced rate limit); a larger delay already in force stays."""
+        state = self._state.host(host.lower())
+        state.delay = max(state.delay, seconds)
+
+    def has_cached(self, url: str) -> bool:
+        """True when a copy of ``url`` is in the cache (fresh or not); sends nothing."""
+        return (self.cache_dir / f"{cache_key(canonical_url(url))}.json").is_file()
+
     def forget(self, url: str) -> None:
         """Drop the cached copy of a page its source found unusable (cut short, changed
         layout), so that the next run asks the site again. Offline runs keep the cache."""

@@ -29,6 +29,8 @@ BUILTIN: dict[str, str] = {
     "escholarship": "scholarsync.sources.escholarship:EscholarshipSource",
     "scholar": "scholarsync.sources.scholar:ScholarSource",
     "orcid": "scholarsync.sources.orcid:OrcidSource",
+    "crossref": "scholarsync.sources.crossref:CrossrefSource",
+    "arxiv": "scholarsync.sources.arxiv:ArxivSource",
 }
 
 def _arxiv_key(value: str) -> str | None:
