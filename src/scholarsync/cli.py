@@ -23,8 +23,8 @@ from typing import Any
 import click
 
 from scholarsync import __version__
-from scholarsync.app.terminal import field, printable
-from scholarsync.errors import ScholarsyncError
+from scholarsync.app.terminal import field, printable, relative
+from scholarsync.errors import ScholarsyncError, os_problem
 
 CONFIG_HELP = "Path of scholarsync.toml (default: ./scholarsync.toml)."
 
@@ -43,6 +43,9 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
         except ScholarsyncError as exc:
             _err(f"scholarsync: {exc}")
             sys.exit(exc.exit_status)
+        except OSError as exc:  # the user's setup: unreadable, read-only, full disk, a folder…
+            _err(f"scholarsync: {os_problem(exc)}")
+            sys.exit(2)
         except KeyboardInterrupt:
             _err("scholarsync: interrupted")
             sys.exit(130)
@@ -83,7 +86,8 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change.")
 @click.option("--force", is_flag=True, help="Overwrite managed sections edited by hand.")
 @click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the report.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing unless something needs attention (warnings go to stderr).")
 @click.option("-v", "--verbose", is_flag=True, help="Print every warning and more detail.")
 @click.pass_context
 @_guard
@@ -103,19 +107,18 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
     if run.locked_by is not None:
         _err(f"scholarsync: another sync holds the lock ({run.locked_by}); nothing done")
         sys.exit(0)
-    if not quiet or verbose:
-        for line in problem_lines(run.summary, verbose):
-            _err(line)
+    for line in problem_lines(run.summary, verbose):  # warnings reach stderr, --quiet or not
+        _err(line)
     if dry_run and run.outcome is not None:
         for planned in run.outcome.changed_files:
             click.echo(printable(file_diff(planned, config.root)), nl=False)
     if as_json:
         click.echo(json_report(run.summary), nl=False)
-    else:
+    elif not quiet or run.status != 0:  # --quiet: nothing when nothing needs attention
         click.echo(printable(text_report(run.summary, dry_run=dry_run or check)), nl=False,
                    err=dry_run)
     if check and run.out_of_date:
-        names = ", ".join(p.name for p in run.out_of_date)
+        names = ", ".join(relative(p, config.root) for p in run.out_of_date)
         _err(f"scholarsync: outputs out of date: {names}")
     sys.exit(run.status)
 
@@ -129,12 +132,13 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
     """Re-render the managed sections from the saved library, without fetching."""
     from scholarsync.app import commands
 
-    outcome, status = commands.render(_load(ctx, config_path), force=force)
+    config = _load(ctx, config_path)
+    outcome, status = commands.render(config, force=force)
     for planned in outcome.files:
         state = "updated" if planned.path in outcome.written else "unchanged"
-        _err(f"{planned.path}: {state} [{planned.detail}]")
+        _err(f"{relative(planned.path, config.root)}: {state} [{planned.detail}]")
     for page in outcome.pages_without_markers:
-        _err(f"{page}: no scholarsync markers, left untouched")
+        _err(f"{relative(page, config.root)}: no scholarsync markers, left untouched")
     for message in outcome.edited + outcome.section_errors:
         _err(f"scholarsync: {message}")
     sys.exit(status)
