@@ -189,3 +189,39 @@ def test_check_and_render_name_files_relative_to_the_config(tmp_path: Path) -> N
     rendered = run(root, command="render")
     assert rendered.code == 0
     assert rendered.err.startswith("site/index.md: unchanged")
+
+
+# -- what a user wrote that does nothing: warnings with file and line (CONTRACT §10) -----------
+
+ATTR_PAGE = ("# Me\n\n## Selected\n"
+             "<!-- scholarsync:begin publications slected=true -->\n"
+             "<!-- scholarsync:end publications -->\n"
+             "## Two\n<!-- scholarsync:begin publications keys=w1,nosuchkey2020 colour=red -->\n"
+             "<!-- scholarsync:end publications -->\n")
+
+
+def test_a_misspelled_attribute_is_a_warning_with_its_line(tmp_path: Path) -> None:
+    result = sync(tmp_path, entries(2), page_text=ATTR_PAGE)
+    assert result.code == 0, result.err
+    assert ("index.md:4: section 'publications': unknown attribute 'slected' is ignored "
+            "(did you mean 'selected'?)") in result.err
+    assert "index.md:7: section 'publications': unknown attribute 'colour'" in result.err
+    assert "known: keys, type" in result.err
+
+
+def test_a_keys_entry_matching_nothing_is_a_warning(tmp_path: Path) -> None:
+    result = sync(tmp_path, entries(2), page_text=ATTR_PAGE)
+    assert "index.md:7: section 'publications': keys= 'nosuchkey2020' match no publication" \
+        in result.err
+    assert "'w1'" not in result.err
+
+
+def test_an_owner_matching_no_author_is_a_warning_naming_the_config_line(tmp_path: Path) -> None:
+    root = site(tmp_path, entries(2))
+    config = root / "scholarsync.toml"
+    config.write_text(config.read_text().replace('name = "Vima Gupta"', 'name = "Vimma Guptah"'))
+    result = run(root)
+    assert result.code == 0
+    assert "scholarsync.toml:2: the owner name 'Vimma Guptah'" in result.err
+    assert "matches no author" in result.err
+    assert "owner name" not in sync(tmp_path, entries(2)).err  # spelled right: no warning

@@ -236,30 +236,53 @@ def inspect(ctx: click.Context, config_path: str | None, target: str, offline: b
 
 
 @cli.command()
+@_config_option
 @click.option("--github-action", is_flag=True,
               help="Also write .github/workflows/scholarsync.yml (weekly sync).")
 @click.option("--pull-request", is_flag=True,
               help="With --github-action: open a pull request instead of committing.")
-@click.option("--force", is_flag=True, help="Overwrite existing files.")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
-              help="Folder to write into (default: the current one).")
+@click.option("--name", default=None, help="Your name as in author lists (else asked).")
+@click.option("--aliases", default=None,
+              help="Other spellings of your name, separated by ';' (else asked).")
+@click.option("--page", default=None, help="The profile page (default: index.md).")
+@click.option("--scholar", default=None, help="Google Scholar user id or profile URL.")
+@click.option("--force", is_flag=True,
+              help="Overwrite existing files (an existing config is kept as .bak).")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Folder to write into (default: the config's folder, else the current one).")
+@click.pass_context
 @_guard
-def init(github_action: bool, pull_request: bool, force: bool, directory: str) -> None:
+def init(ctx: click.Context, config_path: str | None, github_action: bool, pull_request: bool,
+         name: str | None, aliases: str | None, page: str | None, scholar: str | None,
+         force: bool, directory: str | None) -> None:
     """Write a starter scholarsync.toml (asks a few questions on a terminal)."""
-    from scholarsync.app.init import write_starter
+    from scholarsync.app.init import Answers, write_starter
+    from scholarsync.config import CONFIG_NAME
+    from scholarsync.errors import UsageError
 
-    for path in write_starter(Path(directory), github_action=github_action,
-                              pull_request=pull_request, force=force,
-                              interactive=sys.stdin.isatty()):
+    config = config_path or (ctx.obj or {}).get("config")
+    if config and directory and Path(config).parent != Path(directory):
+        raise UsageError("give either --config or --dir, not both")
+    folder = Path(directory) if directory else Path(config).parent if config else Path(".")
+    answers = Answers(name=name, page=page, scholar=scholar,
+                      aliases=None if aliases is None else
+                      tuple(a.strip() for a in aliases.split(";") if a.strip()))
+    for path in write_starter(folder, github_action=github_action, pull_request=pull_request,
+                              force=force, interactive=sys.stdin.isatty(), answers=answers,
+                              config_name=Path(config).name if config else CONFIG_NAME):
         _err(f"wrote {path}")
+    for note in answers.notes:
+        _err(f"scholarsync: note: {note}")
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
-    if not verbose:
-        for noisy in ("urllib3", "requests_cache", "bibtexparser"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    """Warnings always; with --verbose, scholarsync's own detail (requests, cache, matching),
+    never the debug chatter of the libraries underneath (filelock, urllib3, requests-cache)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("scholarsync").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("urllib3", "requests_cache", "bibtexparser", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def main() -> None:

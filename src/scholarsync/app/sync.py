@@ -10,6 +10,7 @@ from pathlib import Path
 from scholarsync import outputs as output_registry
 from scholarsync import sources as source_registry
 from scholarsync.app.exclude import excluded
+from scholarsync.app.lint import owner_warning, section_warnings
 from scholarsync.app.lookups import run_lookups
 from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.app.suggestions import suggestions
@@ -118,6 +119,9 @@ def plan_outputs(config: Config, build_result: BuildResult, force: bool,
     """Render every managed section and plan every output into ``outcome.files``."""
     pubs = build_result.publications
     _plan_pages(config, pubs, force, outcome)
+    owner = owner_warning(config, pubs)
+    if owner:
+        outcome.problems.append(owner)
     ctx = PlanContext(pubs, build_result.library, config, rules(), force)
     output: Output
     for output in output_registry.configured(config):
@@ -158,6 +162,7 @@ def _plan_pages(config: Config, pubs: list[Publication], force: bool,
             outcome.pages_without_markers.append(page)
             continue
         outcome.files.append(plan)
+        outcome.problems.extend(section_warnings(page, plan.old or b"", pubs))
 
 
 
