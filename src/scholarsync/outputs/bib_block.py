@@ -234,7 +234,7 @@ class BibBlockOutput(Output):
             if block.checksums is not None and not ctx.force:
                 self._refuse_edits(text, block)
             new_text = text[:block.body_start] + body + end_line + text[block.end_text_end:]
-        detail = f"{len(pubs)} works found only on the web"
+        detail = f"{len(pubs)} work{'' if len(pubs) == 1 else 's'} found only on the web"
         return [FileChange(self.path, self.key, old, bom + new_text.encode("utf-8"), detail)]
 
     def _refuse_edits(self, text: str, block: Block) -> None:
