@@ -224,7 +224,7 @@ class BibBlockOutput(Output):
             return [FileChange(self.path, self.key, old, old, "no works for a block")]
         eol = block.eol if block is not None else _first_eol(text)
         body, end_line = render_block(pubs, ctx.rules, eol)
-        if any(_ANY_MARKER.search(line) for line in body.splitlines()):
+        if any(_MARKER.match(line) for line in body.splitlines()):  # values are one line each
             raise SectionError(f"{self.path}: an entry for the scholarsync block holds a "
                                "scholarsync marker; refusing to write it")
         if block is None:
