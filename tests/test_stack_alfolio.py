@@ -301,3 +301,17 @@ def test_al_folios_own_papers_bib_keeps_its_bytes(site: Path) -> None:
     assert len(after.entries) == len(before.entries) + 4  # every Scholar work is web-only now
     parsed = parse_pybtex(new.decode())
     assert set(parsed.entries) == {e.key for e in after.entries}
+
+
+def test_the_readme_config_syncs_the_skeleton(site: Path) -> None:
+    """The config shown in the README's "al-folio in three steps" works as written."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## al-folio in three steps"):]
+    start = section.index("```toml\n") + len("```toml\n")
+    config = section[start:section.index("```", start)]
+    lines = [line[3:] if line.startswith("   ") else line for line in config.splitlines()]
+    (site / "scholarsync.toml").write_text("\n".join(lines) + "\n")
+    proc = sync(site)
+    assert proc.returncode == 0, proc.stderr
+    assert "@comment{scholarsync:begin}" in (site / BIB).read_text()
+    assert yaml.safe_load((site / "_data/citations.yml").read_text())["papers"]
