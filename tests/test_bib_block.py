@@ -162,3 +162,25 @@ def test_yaml_strings_read_back_as_the_same_strings(value: str) -> None:
 def test_ambiguous_strings_are_quoted_for_every_yaml_version(value: str) -> None:
     line = dump_yaml({"v": value}).strip()
     assert line in (f"v: '{value}'", f'v: "{value}"')
+
+
+def test_citations_list_every_scholar_row_with_its_own_count_and_read_date() -> None:
+    from scholarsync.model import Record
+    from scholarsync.outputs.citations import citations_document
+
+    def row(article: str, count: int | None, read: str) -> Record:
+        return Record(source="scholar", ids={"scholar": f"Yno2pxMAAAAJ:{article}"},
+                      citations=count, citations_read=read)
+
+    twice = Publication(key="p", title="Twice listed", year=2021, sources=["scholar"],
+                        records=[row("bbbbbbbbbbbC", 7, "2026-11-02"),
+                                 row("aaaaaaaaaaaC", None, "2026-11-30")])
+    bib_only = Publication(key="q", title="No Scholar row", sources=["bibtex"])
+    document = citations_document([twice, bib_only])
+    assert document == {
+        "metadata": {"last_updated": "2026-11-30"},
+        "papers": {"Yno2pxMAAAAJ:aaaaaaaaaaaC": {"citations": 0, "title": "Twice listed",
+                                                 "year": 2021},
+                   "Yno2pxMAAAAJ:bbbbbbbbbbbC": {"citations": 7, "title": "Twice listed",
+                                                 "year": 2021}}}
+    assert citations_document([bib_only]) == {"metadata": {}, "papers": {}}

@@ -37,6 +37,7 @@ from scholarsync.model import Publication, Rules
 from scholarsync.outputs.base import FileChange, Output, PlanContext, landing_page, read_bytes
 from scholarsync.outputs.bibtex import FIELD_ORDER, entry_fields, safe_value, written_value
 from scholarsync.outputs.pages.sections import decode_page
+from scholarsync.sources.scholar import KIND as SCHOLAR  # google_scholar_id is Scholar's, by name
 
 BEGIN = "@comment{scholarsync:begin}"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r|\Z)")
@@ -171,7 +172,7 @@ def block_fields(pub: Publication, rules: Rules) -> dict[str, str]:
         fields.setdefault("html", html)
     if pub.ids.get("arxiv"):
         fields.setdefault("arxiv", pub.ids["arxiv"])
-    scholar = pub.ids.get("scholar", "")
+    scholar = pub.ids.get(SCHOLAR, "")
     if ":" in scholar:
         fields["google_scholar_id"] = scholar.split(":", 1)[1]
     fields["bibtex_show"] = "true"

@@ -14,9 +14,10 @@ The shape al-folio's own updater (``bin/update_scholar_citations.py``) writes an
 A paper's key is ``<scholar user>:<article id>``, the Scholar citation id that the bib layout
 builds from ``scholar_userid`` and an entry's ``google_scholar_id``. Every Scholar row the
 library holds is listed (a publication Scholar lists twice gives two keys), keys sorted, as
-al-folio sorts them. ``last_updated`` is the day the counts were read from Scholar (the latest
-read date among them), not the day of the run: a sync that reads nothing new writes the same
-bytes.
+al-folio sorts them. This output names the Scholar source explicitly (its ids and counts): the
+badge is Google Scholar's. ``last_updated`` is the day the counts were read from Scholar (the
+latest read date among them), not the day of the run: a sync that reads nothing new writes the
+same bytes.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from typing import Any
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput
 from scholarsync.outputs.data import dump_yaml
-
-SCHOLAR = "scholar"  # the identifier (and source kind) of Google Scholar citation ids
+from scholarsync.sources.scholar import KIND as SCHOLAR  # the badge is Google Scholar's, by name
 
 
 def citation_papers(pubs: list[Publication]) -> tuple[dict[str, dict[str, Any]], str | None]:
