@@ -184,3 +184,15 @@ def test_citations_list_every_scholar_row_with_its_own_count_and_read_date() -> 
                    "Yno2pxMAAAAJ:bbbbbbbbbbbC": {"citations": 7, "title": "Twice listed",
                                                  "year": 2021}}}
     assert citations_document([bib_only]) == {"metadata": {}, "papers": {}}
+
+
+def test_a_cr_only_file_gets_one_block_however_often_it_is_synced(tmp_path: Path) -> None:
+    path = tmp_path / "papers.bib"
+    path.write_bytes(USER_BIB.replace("\n", "\r").encode())
+    first = plan(path, PUBS)
+    assert first is not None and b"\n" not in first
+    path.write_bytes(first)
+    assert plan(path, PUBS) == first
+    block = find_block(first.decode(), "papers.bib")
+    assert block is not None and block.begin_line == 7
+    assert blank_block(first.decode()).count("\r") == first.count(b"\r")

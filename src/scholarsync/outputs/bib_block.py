@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scholarsync.errors import HandEditedError, SectionError
@@ -40,10 +41,10 @@ from scholarsync.outputs.pages.sections import decode_page
 from scholarsync.sources.scholar import KIND as SCHOLAR  # google_scholar_id is Scholar's, by name
 
 BEGIN = "@comment{scholarsync:begin}"
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r|\Z)")
+TAG = "scholarsync:"
+_EOL = re.compile(r"\r\n|\n|\r|\Z")
 _MARKER = re.compile(r"@comment\s*[{(]\s*scholarsync:(?P<verb>\w*)(?P<rest>[^})]*)[})]\s*$",
                      re.IGNORECASE)
-_ANY_MARKER = re.compile(r"scholarsync:(?:begin|end)", re.IGNORECASE)
 _CHECKSUM = re.compile(r"\bchecksum=(\S*)")
 _EMPTY = "empty"  # the checksum of a block written with no entry in it
 #: al-folio's fields, written after the conventional ones, in this order.
@@ -69,17 +70,18 @@ class Block:
 
 def find_block(text: str, path: str) -> Block | None:
     """The block of ``text`` (None when it has none); SectionError on malformed markers."""
+    if TAG not in text:  # one scan in C: most .bib files have no block
+        return None
     found: Block | None = None
     begin: tuple[int, int, int, str] | None = None  # line, start, body start, eol
-    number = 0
-    for match in _LINE.finditer(text):
-        if match.start() == len(text):
-            break
-        number += 1
-        line = match.group().rstrip("\r\n")
+    number, counted = 1, 0  # line number of ``counted``
+    for start, end, eol in _tagged_lines(text):
+        number += _breaks(text, counted, start)
+        counted = start
+        line = text[start:end]
         marker = _MARKER.match(line)
         if marker is None:
-            if _ANY_MARKER.search(line) and line.lstrip().lower().startswith("@comment"):
+            if line.lstrip().lower().startswith("@comment"):
                 raise SectionError(f"{path}:{number}: a scholarsync marker must start its line "
                                    f"and stand alone ({BEGIN} … @comment{{scholarsync:end}})")
             continue
@@ -90,7 +92,7 @@ def find_block(text: str, path: str) -> Block | None:
                 first = begin[0] if begin is not None else found.begin_line if found else 0
                 raise SectionError(f"{where}: a second scholarsync block (the first begins at "
                                    f"line {first}); keep one")
-            begin = (number, match.start(), match.end(), match.group()[len(line):])
+            begin = (number, start, end + len(eol), eol)
         elif verb == "end":
             if begin is None:
                 raise SectionError(f"{where}: @comment{{scholarsync:end}} without a begin "
@@ -98,8 +100,7 @@ def find_block(text: str, path: str) -> Block | None:
             checksum = _CHECKSUM.search(marker.group("rest"))
             sums = None if checksum is None else [
                 s for s in checksum.group(1).split(",") if s and s != _EMPTY]
-            found = Block(begin[0], begin[1], begin[2], match.start(), match.start() + len(line),
-                          begin[3] or "\n", sums)
+            found = Block(begin[0], begin[1], begin[2], start, end, begin[3] or "\n", sums)
             begin = None
         else:
             raise SectionError(f"{where}: unknown marker 'scholarsync:{marker.group('verb')}'; "
@@ -108,6 +109,23 @@ def find_block(text: str, path: str) -> Block | None:
         raise SectionError(f"{path}:{begin[0]}: the scholarsync block has no end marker (add "
                            "@comment{scholarsync:end} after it)")
     return found
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """Line breaks (CRLF, LF or CR) in ``text[start:end]``."""
+    return (text.count("\n", start, end) + text.count("\r", start, end)
+            - text.count("\r\n", start, end))
+
+
+def _tagged_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """Start, end (before the line ending) and line ending of every line holding the tag."""
+    pos = text.find(TAG)
+    while pos != -1:
+        start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+        eol = _EOL.search(text, pos)
+        assert eol is not None  # \Z always matches
+        yield start, eol.start(), eol.group()
+        pos = text.find(TAG, eol.end()) if eol.group() else -1
 
 
 def blank_block(text: str, path: str = "") -> str:
@@ -242,9 +260,7 @@ class BibBlockOutput(Output):
         edited = edited_chunks(block.body(text), block.checksums or [])
         if not edited:
             return
-        offset = text.index(edited[0], block.body_start)
-        line = text.count("\n", 0, offset) + (text.count("\r", 0, offset)
-                                               - text.count("\r\n", 0, offset)) + 1
+        line = _breaks(text, 0, text.index(edited[0], block.body_start)) + 1
         raise HandEditedError(
             f"{self.path}:{line}: the scholarsync block (begins at line {block.begin_line}) was "
             "edited by hand since scholarsync wrote it; not overwritten (move your entry above "
