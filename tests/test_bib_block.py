@@ -143,13 +143,17 @@ def test_a_title_cannot_forge_a_marker_or_an_entry(tmp_path: Path) -> None:
     assert block is not None and block.checksums is not None and len(block.checksums) == 1
 
 
-@pytest.mark.parametrize("value", [
+#: Strings some YAML reader would take for something else, or mangle.
+HOSTILE_STRINGS = [
     "yes", "No", "on", "OFF", "y", "n", "~", "null", "", "1e3", "1E-3", "6.8523015e+5", "0x1F",
     "0o17", "0777", "+1", "-.5", ".inf", "12:30", "1:20:30", "2024-10-01", "2024-10-01T10:00:00",
     "@user", "{x}", "[a]", "- a", "#c", "! tag", "%d", "&a", "*a", "| x", "> x", "a: b", "a #b",
     "'q'", '"d"', " lead", "trail ", "line\nbreak", "tab\there", "a\u2028b", "nel\x85x",
     "ünïcødé ☃", "10.1145/abc", "Yno2pxMAAAAJ:aaaaaaaaaaaC", "{{ site.title }}", "{% raw %}",
-])
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_STRINGS)
 def test_yaml_strings_read_back_as_the_same_strings(value: str) -> None:
     document = [{"title": value, value: [value], "year": 2024, "n": None, "ok": True}]
     text = dump_yaml(document)
