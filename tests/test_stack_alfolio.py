@@ -14,6 +14,7 @@ Golden files are in tests/golden/alfolio; regenerate them after an intended chan
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import pytest
 import yaml
 
 from tests.expected import assert_matches_file
-from tests.stacks import ALFOLIO, USER
+from tests.stacks import ALFOLIO, RECORDED, USER
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "alfolio"
@@ -247,6 +248,7 @@ def test_citations_have_al_folios_shape_and_the_read_date(site: Path) -> None:
     data = yaml.safe_load((site / "_data/citations.yml").read_text())
     assert set(data) == {"metadata", "papers"}
     assert data["metadata"] == {"last_updated": _read_date()}  # a string, as al-folio writes
+    assert _read_date() == RECORDED.date().isoformat() != dt.date.today().isoformat()
     socials = yaml.safe_load((site / "_data/socials.yml").read_text())
     assert socials["scholar_userid"] == USER
     keys = list(data["papers"])
