@@ -49,11 +49,14 @@ ROWS = [
 
 class _Handler(BaseHTTPRequestHandler):
     robots = ""
+    mode: dict[str, str] = {}  # set per server by serving()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         parts = urlsplit(self.path)
         if parts.path == "/robots.txt":
             self._send(self.robots, "text/plain")
+        elif parts.path == "/citations" and self.mode.get("scholar") == "429":
+            self.send_error(429)
         elif parts.path == "/citations":
             page = sitegen.profile_page(USER, "Vima Gupta", ROWS, affiliation="Georgia Tech")
             self._send(page, "text/html; charset=utf-8")
@@ -78,12 +81,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving() -> Iterator[dict[str, str]]:
-    """Local servers for the two hosts (each with its own robots.txt): kind -> base URL."""
+def serving(mode: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """Local servers for the two hosts (each with its own robots.txt): kind -> base URL.
+    ``mode["scholar"] = "429"`` makes the profile answer 429 (a block)."""
     servers = {}
     for kind, robots in (("scholar", sitegen.ROBOTS_SCHOLAR),
                          ("escholarship", sitegen.ROBOTS_ESCHOLARSHIP)):
-        handler = type("Handler", (_Handler,), {"robots": robots})
+        handler = type("Handler", (_Handler,), {"robots": robots, "mode": mode or {}})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers[kind] = server

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from tests.expected import assert_matches_file
-from tests.stacks import ALFOLIO, RECORDED, USER
+from tests.stacks import ALFOLIO, RECORDED, USER, serving
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "alfolio"
@@ -263,6 +263,29 @@ def test_citations_have_al_folios_shape_and_the_read_date(site: Path) -> None:
     for entry in bibtexparser.parse_string(block).entries:  # every badge finds its count
         article = entry.fields_dict["google_scholar_id"].value
         assert f"{USER}:{article}" in data["papers"]
+
+
+def test_counts_and_their_date_change_only_when_scholar_is_read_again(site: Path) -> None:
+    assert sync(site).returncode == 0
+    citations = site / "_data/citations.yml"
+    recorded = citations.read_bytes()
+    mode: dict[str, str] = {"scholar": "429"}
+    config = site / "scholarsync.toml"
+    with serving(mode) as bases:
+        text = config.read_text()
+        for kind, base in bases.items():
+            text = text.replace(f'kind = "{kind}"\n', f'kind = "{kind}"\nbase_url = "{base}"\n')
+        config.write_text(text + "delay = 0\n")
+        blocked = run(site, "sync", "--refresh")
+        assert blocked.returncode == 3, blocked.stdout + blocked.stderr  # last good data used
+        assert citations.read_bytes() == recorded
+        assert_matches_file((site / BIB).read_bytes(), GOLDEN / "papers.bib")  # works kept
+        mode.clear()
+        fresh = run(site, "sync", "--refresh")
+        assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    data = yaml.safe_load(citations.read_text())
+    assert data["metadata"]["last_updated"] == dt.date.today().isoformat()  # read again today
+    assert data["papers"] == yaml.safe_load(recorded)["papers"]
 
 
 def test_data_yaml_reads_back_as_the_json_document(site: Path) -> None:
