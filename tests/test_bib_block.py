@@ -110,12 +110,20 @@ def test_whitespace_changes_in_the_block_are_no_edit(tmp_path: Path) -> None:
     ("@comment{scholarsync:end}\n", r"t\.bib:1: .*without a begin"),
     (f"x\n{BEGIN}\n", r"t\.bib:2: the scholarsync block has no end marker"),
     (f"  {BEGIN}\n@comment{{scholarsync:end}}\n", r"t\.bib:1: .*must start its line"),
+    (f"{BEGIN} % mine\n@comment{{scholarsync:end}}\n", r"t\.bib:1: .*stand alone"),
     ("@comment{scholarsync:middle}\n", r"t\.bib:1: unknown marker"),
 ])
 def test_broken_markers_name_file_and_line(text: str, message: str) -> None:
     with pytest.raises(SectionError, match=message):
         find_block(text, "t.bib")
     assert blank_block(text) == text  # read as it is; the output reports the markers
+
+
+def test_the_tag_in_the_users_own_text_is_no_marker() -> None:
+    text = ("% kept up to date by scholarsync: see the README\n"
+            "@comment{the scholarsync: block is below}\n@misc{a, note = {scholarsync:end}}\n")
+    assert find_block(text, "t.bib") is None
+    assert blank_block(text) == text
 
 
 def test_blank_block_hides_the_entries_and_keeps_line_numbers(tmp_path: Path) -> None:

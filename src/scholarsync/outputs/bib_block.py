@@ -45,6 +45,7 @@ TAG = "scholarsync:"
 _EOL = re.compile(r"\r\n|\n|\r|\Z")
 _MARKER = re.compile(r"@comment\s*[{(]\s*scholarsync:(?P<verb>\w*)(?P<rest>[^})]*)[})]\s*$",
                      re.IGNORECASE)
+_LOOSE_MARKER = re.compile(r"[ \t]*@comment\s*[{(]\s*scholarsync:", re.IGNORECASE)
 _CHECKSUM = re.compile(r"\bchecksum=(\S*)")
 _EMPTY = "empty"  # the checksum of a block written with no entry in it
 #: al-folio's fields, written after the conventional ones, in this order.
@@ -81,7 +82,7 @@ def find_block(text: str, path: str) -> Block | None:
         line = text[start:end]
         marker = _MARKER.match(line)
         if marker is None:
-            if line.lstrip().lower().startswith("@comment"):
+            if _LOOSE_MARKER.match(line):  # indented, or text after it
                 raise SectionError(f"{path}:{number}: a scholarsync marker must start its line "
                                    f"and stand alone ({BEGIN} … @comment{{scholarsync:end}})")
             continue
