@@ -301,6 +301,8 @@ def test_data_yaml_reads_back_as_the_json_document(site: Path) -> None:
                                                  '"_data/publications.json"'))
     assert sync(site).returncode == 0
     assert json.loads((site / "_data/publications.json").read_text()) == loaded
+    assert_matches_file((site / "_data/publications.json").read_bytes(),
+                        GOLDEN / "publications.json")
 
 
 # -- a real al-folio bibliography -------------------------------------------------------------
