@@ -93,6 +93,7 @@ def test_offline_sync_gives_the_golden_files_and_is_byte_stable(site: Path) -> N
     for name in (BIB, "_data/citations.yml", "_data/publications.yml"):
         assert_matches_file((site / name).read_bytes(), GOLDEN / Path(name).name)
     first = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert run(site, "sync", "--offline", "--check").returncode == 0  # nothing out of date
     again = sync(site)
     assert again.returncode == 0, again.stderr
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == first
@@ -100,6 +101,9 @@ def test_offline_sync_gives_the_golden_files_and_is_byte_stable(site: Path) -> N
 
 def test_every_byte_of_the_users_bib_is_kept_and_the_block_follows(site: Path) -> None:
     original = (site / BIB).read_bytes()
+    dry = sync(site, "--dry-run")
+    assert dry.returncode == 0 and (site / BIB).read_bytes() == original
+    assert "+@comment{scholarsync:begin}" in dry.stdout + dry.stderr  # the diff it would make
     assert sync(site).returncode == 0
     new = (site / BIB).read_bytes()
     assert new.startswith(original)  # front matter, @string, comments, order, blanks
