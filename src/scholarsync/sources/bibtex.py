@@ -54,6 +54,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import SourceError
 from scholarsync.model import Origin, Problem, Record, SourceResult
+from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import rules
 from scholarsync.sources.base import Source
 
@@ -632,6 +633,7 @@ def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pr
     problems: list[Problem] = []
     seen: dict[str, BibEntry] = {}
     for text, location in texts:
+        text = blank_block(text, location)  # a bib_block output's entries are not the user's
         found, file_problems = parse_bib_text(text, location, macros)
         problems.extend(file_problems)
         problems.extend(report_duplicate_keys(found, seen))
