@@ -20,6 +20,8 @@ BUILTIN: dict[str, str] = {
     "bibtex": "scholarsync.outputs.bibtex:BibtexOutput",
     "csl_json": "scholarsync.outputs.csl_json:CslJsonOutput",
     "json": "scholarsync.outputs.json:JsonOutput",
+    "academicpages": "scholarsync.outputs.academicpages:AcademicpagesOutput",
+    "hugo": "scholarsync.outputs.hugo:HugoOutput",
 }
 
 _problems: list[Problem] = []
