@@ -102,10 +102,17 @@ def parse(text: str) -> Document:
     return Document({str(k): v for k, v in data.items()}, body, text, True)
 
 
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, without anchors and aliases (a value used twice is written twice)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(data: dict[str, Any]) -> str:
     """YAML front matter text (no fences) for ``data``, keys in the given order."""
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                          width=1_000_000, indent=2)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=1_000_000, indent=2)
 
 
 def _digest(text: str) -> str:
