@@ -250,3 +250,35 @@ def test_a_missing_reader_folder_is_a_config_error(tmp_path: Path) -> None:
     proc = sync(site)
     assert proc.returncode == 2
     assert "path" in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_hand_page_made_later_replaces_the_tools_copy(tmp_path: Path) -> None:
+    site = copy_stack("academicpages", tmp_path)
+    assert sync(site).returncode == 0
+    tool = site / "_publications" / DOE["academicpages"]
+    assert tool.exists()
+    mine = site / "_publications" / "doe-field-study.md"
+    mine.write_text("---\ntitle: 'Counting sheep and goats: a field study'\ndate: 2020-05-01\n"
+                    "venue: 'J. Local Things'\ncitation_doi: '10.1234/JLT.2020.12'\n---\nMine.\n")
+    proc = sync(site)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not tool.exists()  # the user's page stands for the work now
+    assert mine.read_text().endswith("Mine.\n")
+    doe = [p for p in listing(site) if p["ids"].get("doi") == "10.1234/jlt.2020.12"]
+    assert len(doe) == 1 and set(doe[0]["sources"]) == {"bibtex", "academicpages"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_hand_files_count_without_a_reader_source(stack: str, tmp_path: Path) -> None:
+    """The output reads its folder itself: a hand-made file for a work still means none."""
+    site = copy_stack(stack, tmp_path)
+    config = site / "scholarsync.toml"
+    text = config.read_text()
+    start = text.index("[[sources]]\nkind = \"" + stack)
+    config.write_text(text[:start] + text[text.index("[outputs]"):])
+    proc = sync(site)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    keys = {frontmatter.parse(d.decode()).owner_key for n, d in tool_files(site, stack).items()
+            if not n.endswith(".bib")}
+    assert "gupta2009sheep" not in keys and "doe2020local" in keys
+    assert all(p["sources"] == ["bibtex"] for p in listing(site))

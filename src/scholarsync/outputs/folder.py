@@ -121,7 +121,7 @@ class FolderOutput(Output):
     # -- planning --------------------------------------------------------------------------
     def plan(self, ctx: PlanContext) -> list[FileChange]:
         entries = self.existing(ctx)
-        hand = [e for e in entries if e.record is not None]
+        hand = _HandFiles([e for e in entries if e.record is not None], ctx)
         owned: dict[str, list[Existing]] = {}
         for found in entries:
             if found.key is not None:
@@ -131,7 +131,7 @@ class FolderOutput(Output):
         changes: list[FileChange] = []
         refused: list[str] = []
         for pub in ctx.publications:
-            if _covered(pub, hand, ctx):
+            if hand.cover(pub):
                 continue
             entry = next((e for k in pub.all_keys for e in owned.get(k, [])
                           if id(e) not in used), None)
@@ -195,29 +195,35 @@ def _as_record(pub: Publication) -> Record:
                   year=pub.year, ids=pub.ids, source="library", key=pub.key)
 
 
-def _covered(pub: Publication, hand: list[Existing], ctx: PlanContext) -> bool:
-    """True when one of the user's own files is this publication."""
-    if not hand:
+class _HandFiles:
+    """The user's own files, read as records, with their matching features computed once."""
+
+    def __init__(self, entries: list[Existing], ctx: PlanContext):
+        self.cfg = ctx.config.matching
+        self.rules = ctx.rules
+        self.paths = {str(e.main) for e in entries}
+        self.feats = [features(e.record, self.cfg.year_tolerance, self.rules)
+                      for e in entries if e.record is not None]
+        self.ids = {item for f in self.feats for item in f.ids.items()}
+
+    def cover(self, pub: Publication) -> bool:
+        """True when one of the user's own files is this publication."""
+        if not self.feats:
+            return False
+        if any(r.origin.location in self.paths for r in pub.records):
+            return True  # the reader source read it into this publication
+        for record in (_as_record(pub), *pub.records):
+            mine = features(record, self.cfg.year_tolerance, self.rules)
+            if self.ids & set(mine.ids.items()):
+                return True
+            for theirs in self.feats:
+                if any(n in theirs.exclusive and theirs.exclusive[n] != v
+                       for n, v in mine.exclusive.items()):
+                    continue
+                if not vetoed(mine, theirs, self.cfg.year_tolerance) and score(
+                        mine, theirs, self.cfg).matches(self.cfg):
+                    return True
         return False
-    locations = {r.origin.location for r in pub.records}
-    if any(str(e.main) in locations for e in hand):
-        return True
-    cfg = ctx.config.matching
-    mine = [features(r, cfg.year_tolerance, ctx.rules) for r in (_as_record(pub), *pub.records)]
-    for entry in hand:
-        assert entry.record is not None
-        theirs = features(entry.record, cfg.year_tolerance, ctx.rules)
-        for feat in mine:
-            shared = set(feat.ids.items()) & set(theirs.ids.items())
-            if shared:
-                return True
-            if any(n in theirs.exclusive and theirs.exclusive[n] != v
-                   for n, v in feat.exclusive.items()):
-                continue
-            if not vetoed(feat, theirs, cfg.year_tolerance) and score(feat, theirs,
-                                                                      cfg).matches(cfg):
-                return True
-    return False
 
 
 # -- values shared by the stacks -------------------------------------------------------------
