@@ -4,7 +4,8 @@ Each file is ``<date>-<slug>.md`` (``2024-10-01-understanding-infinity.md``; ``<
 for an undated work) with academicpages' own front matter vocabulary: ``title``,
 ``collection: publications``, ``category`` (its ``manuscripts`` / ``conferences`` / ``books``),
 ``permalink: /publication/<name>``, ``excerpt``, ``date``, ``venue``, ``paperurl``,
-``slidesurl``, ``bibtexurl``, ``citation``, then Google Scholar's ``citation_*`` fields for a
+``slidesurl``, ``citation`` (``bibtexurl`` is the user's to add: no per-work BibTeX URL is
+known), then Google Scholar's ``citation_*`` fields for a
 layout's ``<head>``, then the tool's key and checksum.
 
 The site's layouts print these values as HTML (``{{ page.citation }}``, ``{{ page.title |
@@ -22,7 +23,7 @@ from scholarsync import frontmatter
 from scholarsync.model import Publication
 from scholarsync.outputs.base import PlanContext
 from scholarsync.outputs.folder import FolderOutput, Rendered, highwire, publication_date
-from scholarsync.outputs.pages.labels import publication_links
+from scholarsync.outputs.pages.labels import best_url, publication_links
 from scholarsync.sources.academicpages import CATEGORY_TYPES, AcademicpagesSource
 
 CATEGORIES = {entry_type: category for category, entry_type in CATEGORY_TYPES.items()}
@@ -69,7 +70,7 @@ def citation(pub: Publication) -> str:
 
 
 class AcademicpagesOutput(FolderOutput):
-    """academicpages' ``_publications`` collection."""
+    """The ``_publications`` collection of an academicpages site."""
 
     key = "academicpages"
     reader = AcademicpagesSource
@@ -105,10 +106,8 @@ class AcademicpagesOutput(FolderOutput):
             data["date"] = date
         if pub.venue:
             data["venue"] = escape(pub.venue)
-        paper = links.get("pdf") or links.get("escholarship") or links.get("arxiv") \
-            or links.get("doi") or links.get("url")
-        for key, value in (("paperurl", paper), ("slidesurl", links.get("slides")),
-                           ("bibtexurl", links.get("bibtex"))):
+        paper = best_url(links)  # the PDF, else the best landing page
+        for key, value in (("paperurl", paper), ("slidesurl", links.get("slides"))):
             if value:
                 data[key] = value
         data["citation"] = citation(pub)

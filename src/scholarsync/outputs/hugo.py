@@ -8,7 +8,7 @@ importer overwrites one with the other). The front matter uses Hugo Blox's vocab
 ``publication_types`` (CSL types: ``paper-conference``, ``article-journal`` …),
 ``publication``, ``publication_short``, ``abstract``, ``tags``, ``featured`` (from
 al-folio's ``selected``), ``doi``, ``url_pdf``, ``url_code``, ``url_slides``, ``url_video``,
-``url_poster``, ``links`` (arXiv, eScholarship) and the newer kits' ``hugoblox.ids``; then
+``url_poster``, ``links`` (arXiv, a repository page, the web page …) and the newer kits' ``hugoblox.ids``; then
 Google Scholar's ``citation_*`` fields; then the tool's key and checksum (which covers
 ``cite.bib`` too).
 
@@ -26,7 +26,7 @@ from scholarsync.model import Publication
 from scholarsync.outputs.base import PlanContext
 from scholarsync.outputs.bibtex import bibtex_entry
 from scholarsync.outputs.folder import FolderOutput, Rendered, highwire, publication_date
-from scholarsync.outputs.pages.labels import publication_links
+from scholarsync.outputs.pages.labels import link_label, publication_links
 from scholarsync.sources.hugo import CSL_TYPES, URL_KEYS, HugoSource
 
 OWNER = "admin"
@@ -37,7 +37,6 @@ PUBLICATION_TYPES = {"article": "article-journal", "inproceedings": "paper-confe
                      "incollection": "chapter", "inbook": "chapter", "phdthesis": "thesis",
                      "mastersthesis": "thesis", "thesis": "thesis", "techreport": "report",
                      "report": "report", "unpublished": "manuscript"}
-_EXTRA_LINKS = (("arxiv", "arXiv"), ("escholarship", "eScholarship"), ("url", "Web"))
 
 
 def publication_type(pub: Publication) -> str:
@@ -96,8 +95,8 @@ class HugoOutput(FolderOutput):
         for kind in ("pdf", "code", "slides", "video", "poster", "dataset", "project", "source"):
             if links.get(kind):
                 data[kinds[kind]] = links[kind]
-        extra = [{"name": label, "url": links[kind]} for kind, label in _EXTRA_LINKS
-                 if links.get(kind) and links[kind] != links.get("pdf")]
+        extra = [{"name": link_label(kind), "url": url} for kind, url in links.items()
+                 if kind not in kinds and kind != "doi"]  # arXiv, repository pages, the web
         if extra:
             data["links"] = extra
         ids = {n: pub.ids[n] for n in ("doi", "arxiv") if pub.ids.get(n)}
