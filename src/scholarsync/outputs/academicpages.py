@@ -22,7 +22,13 @@ from pathlib import Path
 from scholarsync import frontmatter
 from scholarsync.model import Publication
 from scholarsync.outputs.base import PlanContext
-from scholarsync.outputs.folder import FolderOutput, Rendered, highwire, publication_date
+from scholarsync.outputs.folder import (
+    FolderOutput,
+    Rendered,
+    highwire,
+    publication_date,
+    title_of,
+)
 from scholarsync.outputs.pages.labels import best_url, publication_links
 from scholarsync.sources.academicpages import CATEGORY_TYPES, AcademicpagesSource
 
@@ -63,7 +69,7 @@ def citation(pub: Publication) -> str:
     parts = [escape(authors) if authors else ""]
     if pub.year:
         parts.append(f"({pub.year}).")
-    parts.append(f"&quot;{escape(pub.title)}.&quot;")
+    parts.append(f"&quot;{escape(title_of(pub))}.&quot;")
     if pub.venue:
         parts.append(f"<i>{escape(pub.venue)}</i>.")
     return " ".join(p for p in parts if p)
@@ -83,7 +89,7 @@ class AcademicpagesOutput(FolderOutput):
 
     def names(self, pub: Publication) -> list[str]:
         date = publication_date(pub)
-        slug = frontmatter.slugify(pub.title)
+        slug = frontmatter.slugify(title_of(pub))
         return [f"{date.isoformat()}-{slug}" if date else slug]
 
     def taken(self) -> set[str]:
@@ -94,7 +100,7 @@ class AcademicpagesOutput(FolderOutput):
     def render(self, pub: Publication, name: str, ctx: PlanContext) -> Rendered:
         links = publication_links(pub)
         data: dict[str, object] = {
-            "title": escape(pub.title),
+            "title": escape(title_of(pub)),
             "collection": "publications",
             "category": CATEGORIES.get(pub.type, "manuscripts"),
             "permalink": f"/publication/{name}",

@@ -247,10 +247,15 @@ def _number(value: str | None, top: int) -> int | None:
     return None
 
 
+def title_of(pub: Publication) -> str:
+    """The title to show: the work's, else its citation key (a page needs one)."""
+    return pub.title or pub.key
+
+
 def highwire(pub: Publication) -> dict[str, object]:
     """Google Scholar's Highwire Press ``citation_*`` fields, for a layout's ``<meta>`` tags
     (dates ``YYYY/MM/DD``; the year alone when the month is not known)."""
-    data: dict[str, object] = {"citation_title": pub.title}
+    data: dict[str, object] = {"citation_title": title_of(pub)}
     authors = [p.display for p in pub.authors if not p.is_others]
     if authors:
         data["citation_author"] = authors
@@ -285,4 +290,5 @@ def highwire(pub: Publication) -> dict[str, object]:
     return data
 
 
-__all__ = ["EditedFilesError", "FolderOutput", "Rendered", "highwire", "publication_date"]
+__all__ = ["EditedFilesError", "FolderOutput", "Rendered", "highwire", "publication_date",
+           "title_of"]

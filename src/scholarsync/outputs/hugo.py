@@ -8,9 +8,9 @@ importer overwrites one with the other). The front matter uses Hugo Blox's vocab
 ``publication_types`` (CSL types: ``paper-conference``, ``article-journal`` …),
 ``publication``, ``publication_short``, ``abstract``, ``tags``, ``featured`` (from
 al-folio's ``selected``), ``doi``, ``url_pdf``, ``url_code``, ``url_slides``, ``url_video``,
-``url_poster``, ``links`` (arXiv, a repository page, the web page …) and the newer kits' ``hugoblox.ids``; then
-Google Scholar's ``citation_*`` fields; then the tool's key and checksum (which covers
-``cite.bib`` too).
+``url_poster``, ``links`` (arXiv, a repository page, the web page …) and the newer kits'
+``hugoblox.ids``; then Google Scholar's ``citation_*`` fields; then the tool's key and checksum
+(which covers ``cite.bib`` too).
 
 Nothing from the data goes into the Markdown body, so no shortcode can come from it; Hugo does
 not run shortcodes in front matter.
@@ -25,7 +25,13 @@ from scholarsync.core.owner import is_owner
 from scholarsync.model import Publication
 from scholarsync.outputs.base import PlanContext
 from scholarsync.outputs.bibtex import bibtex_entry
-from scholarsync.outputs.folder import FolderOutput, Rendered, highwire, publication_date
+from scholarsync.outputs.folder import (
+    FolderOutput,
+    Rendered,
+    highwire,
+    publication_date,
+    title_of,
+)
 from scholarsync.outputs.pages.labels import link_label, publication_links
 from scholarsync.sources.hugo import CSL_TYPES, URL_KEYS, HugoSource
 
@@ -59,7 +65,7 @@ class HugoOutput(FolderOutput):
         return self.path / name / "index.md"
 
     def names(self, pub: Publication) -> list[str]:
-        slug = frontmatter.slugify(pub.title)
+        slug = frontmatter.slugify(title_of(pub))
         return [slug, f"{slug}-{pub.year}"] if pub.year else [slug]
 
     def taken(self) -> set[str]:
@@ -71,7 +77,7 @@ class HugoOutput(FolderOutput):
         links = publication_links(pub)
         authors = [OWNER if is_owner(p, ctx.config.profile) else p.display
                    for p in pub.authors if not p.is_others]
-        data: dict[str, object] = {"title": pub.title}
+        data: dict[str, object] = {"title": title_of(pub)}
         if authors:
             data["authors"] = authors
         date = publication_date(pub)

@@ -58,7 +58,8 @@ def make_record(kind: str, path: Path, *, title: str, authors: list[Person], yea
         fields[VENUE_FIELD.get(entry_type, "howpublished")] = latex_escape(venue)
     if clean_ids.get("doi"):
         fields["doi"] = clean_ids["doi"]
-    return Record(source=kind, origin=Origin(kind, str(path)), key=f"{kind}:{path.stem}",
+    name = path.parent.name if path.name == "index.md" else path.stem  # a bundle: its folder
+    return Record(source=kind, origin=Origin(kind, str(path)), key=f"{kind}:{name}",
                   type=entry_type, fields=fields, title=title, authors=authors, year=year,
                   venue=venue, ids=clean_ids,
                   links={k: v for k, v in (links or {}).items() if is_url(v)},
