@@ -282,3 +282,18 @@ def test_hand_files_count_without_a_reader_source(stack: str, tmp_path: Path) ->
             if not n.endswith(".bib")}
     assert "gupta2009sheep" not in keys and "doe2020local" in keys
     assert all(p["sources"] == ["bibtex"] for p in listing(site))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_work_whose_key_changes_keeps_its_file(stack: str, tmp_path: Path) -> None:
+    site = copy_stack(stack, tmp_path)
+    assert sync(site).returncode == 0
+    before = set(tree(site / FOLDERS[stack]))
+    edit_bib(site, "@article{doe2020local", "@article{doe2020field")
+    proc = sync(site)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert set(tree(site / FOLDERS[stack])) == before  # same names, none added or deleted
+    doc = frontmatter.parse((site / FOLDERS[stack] / DOE[stack]).read_text())
+    assert doc.owner_key == "doe2020field" and frontmatter.intact(doc, tuple(
+        p.read_text() for p in [(site / FOLDERS[stack] / DOE[stack]).parent / "cite.bib"]
+        if stack == "hugo"))

@@ -12,7 +12,8 @@ What the stacks (academicpages, Hugo Blox) share:
   like any record: identifiers first, then title, first author and year) means the tool writes
   none for that work, and removes its own earlier copy.
 * Names are stable: a publication keeps the name of the file it has, whatever its title
-  becomes; a new one takes the first free name from its date and title (``-2``, ``-3`` …
+  becomes, and also when its key changes (the tool's file is then recognized by its content,
+  matched like a record); a new one takes the first free name from its date and title (``-2``, ``-3`` …
   after), so two works of one title never share a file.
 """
 
@@ -121,24 +122,40 @@ class FolderOutput(Output):
     # -- planning --------------------------------------------------------------------------
     def plan(self, ctx: PlanContext) -> list[FileChange]:
         entries = self.existing(ctx)
-        hand = _HandFiles([e for e in entries if e.record is not None], ctx)
+        hand = _Matcher([e for e in entries if e.record is not None], ctx)
         owned: dict[str, list[Existing]] = {}
         for found in entries:
             if found.key is not None:
                 owned.setdefault(found.key, []).append(found)
-        taken = self.taken()
         used: set[int] = set()
-        changes: list[FileChange] = []
-        refused: list[str] = []
-        for pub in ctx.publications:
-            if hand.cover(pub):
+        chosen: list[tuple[Publication, Existing | None]] = []
+        for pub in ctx.publications:  # 1: the user's files, then the tool's by key
+            if hand.find(pub) is not None:
                 continue
             entry = next((e for k in pub.all_keys for e in owned.get(k, [])
                           if id(e) not in used), None)
             if entry is not None:
                 used.add(id(entry))
+            chosen.append((pub, entry))
+        # 2: a work whose key changed (the user's .bib took it in) keeps the tool's file
+        orphans = [e for group in owned.values() for e in group if id(e) not in used]
+        for entry in orphans:
+            assert entry.doc is not None
+            entry.record = self.reader.record_of(entry.doc, entry.main, ctx.config.profile, [])
+        matcher = _Matcher([e for e in orphans if e.record is not None], ctx)
+        for index, (pub, entry) in enumerate(chosen):
+            if entry is None and matcher.entries:
+                entry = matcher.find(pub, exclude=used)
+                if entry is not None:
+                    used.add(id(entry))
+                    chosen[index] = (pub, entry)
+        taken = self.taken()
+        changes: list[FileChange] = []
+        refused: list[str] = []
+        for pub, entry in chosen:
+            if entry is not None:
                 if not ctx.force and not entry.intact():
-                    refused.append(f"{entry.main}: written by scholarsync for {pub.key} and "
+                    refused.append(f"{entry.main}: written by scholarsync for {entry.key} and "
                                    "edited by hand since; not overwritten")
                     continue
                 name = entry.name
@@ -146,19 +163,17 @@ class FolderOutput(Output):
                 name = _free(self.names(pub), taken)
             taken.add(name)
             changes.extend(self._changes(pub, name, ctx))
-        for entries_of_key in owned.values():
-            for entry in entries_of_key:
-                if id(entry) in used:
-                    continue
-                if not ctx.force and not entry.intact():
-                    refused.append(f"{entry.main}: written by scholarsync for {entry.key}, no "
-                                   "longer in the library, and edited by hand since; not "
-                                   "deleted")
-                    continue
-                for path in (entry.main, *entry.companions):
-                    old = read_bytes(path)
-                    if old is not None:
-                        changes.append(FileChange(path, self.key, old, None, "deleted"))
+        for entry in orphans:
+            if id(entry) in used:
+                continue
+            if not ctx.force and not entry.intact():
+                refused.append(f"{entry.main}: written by scholarsync for {entry.key}, no "
+                               "longer in the library, and edited by hand since; not deleted")
+                continue
+            for path in (entry.main, *entry.companions):
+                old = read_bytes(path)
+                if old is not None:
+                    changes.append(FileChange(path, self.key, old, None, "deleted"))
         changes.sort(key=lambda c: str(c.path))
         if refused:
             raise EditedFilesError(
@@ -195,35 +210,39 @@ def _as_record(pub: Publication) -> Record:
                   year=pub.year, ids=pub.ids, source="library", key=pub.key)
 
 
-class _HandFiles:
-    """The user's own files, read as records, with their matching features computed once."""
+class _Matcher:
+    """Files read as records, with their matching features computed once: which one is this
+    publication (identifiers first, then the scored title / first author / year)?"""
 
     def __init__(self, entries: list[Existing], ctx: PlanContext):
         self.cfg = ctx.config.matching
         self.rules = ctx.rules
-        self.paths = {str(e.main) for e in entries}
+        self.entries = entries
+        self.by_path = {str(e.main): e for e in entries}
         self.feats = [features(e.record, self.cfg.year_tolerance, self.rules)
                       for e in entries if e.record is not None]
-        self.ids = {item for f in self.feats for item in f.ids.items()}
 
-    def cover(self, pub: Publication) -> bool:
-        """True when one of the user's own files is this publication."""
-        if not self.feats:
-            return False
-        if any(r.origin.location in self.paths for r in pub.records):
-            return True  # the reader source read it into this publication
+    def find(self, pub: Publication, exclude: set[int] | None = None) -> Existing | None:
+        """The first file (not in ``exclude``) that is this publication, else None."""
+        exclude = exclude or set()
+        for record in pub.records:  # a reader source read the file into this publication
+            entry = self.by_path.get(record.origin.location)
+            if entry is not None and id(entry) not in exclude:
+                return entry
         for record in (_as_record(pub), *pub.records):
             mine = features(record, self.cfg.year_tolerance, self.rules)
-            if self.ids & set(mine.ids.items()):
-                return True
-            for theirs in self.feats:
+            for entry, theirs in zip(self.entries, self.feats, strict=True):
+                if id(entry) in exclude:
+                    continue
+                if set(mine.ids.items()) & set(theirs.ids.items()):
+                    return entry
                 if any(n in theirs.exclusive and theirs.exclusive[n] != v
                        for n, v in mine.exclusive.items()):
                     continue
                 if not vetoed(mine, theirs, self.cfg.year_tolerance) and score(
                         mine, theirs, self.cfg).matches(self.cfg):
-                    return True
-        return False
+                    return entry
+        return None
 
 
 # -- values shared by the stacks -------------------------------------------------------------
