@@ -297,3 +297,17 @@ def test_a_work_whose_key_changes_keeps_its_file(stack: str, tmp_path: Path) -> 
     assert doc.owner_key == "doe2020field" and frontmatter.intact(doc, tuple(
         p.read_text() for p in [(site / FOLDERS[stack] / DOE[stack]).parent / "cite.bib"]
         if stack == "hugo"))
+
+
+def test_a_tool_file_whose_front_matter_an_edit_broke_is_refused_not_duplicated(
+        tmp_path: Path) -> None:
+    site = copy_stack("academicpages", tmp_path)
+    assert sync(site).returncode == 0
+    path = site / "_publications" / DOE["academicpages"]
+    broken = path.read_text().replace("venue: Journal of Local Things", "venue: [unclosed")
+    path.write_text(broken)
+    before = set(tree(site / "_publications"))
+    proc = sync(site)
+    assert proc.returncode == 1 and "edited by hand" in proc.stdout + proc.stderr
+    assert path.read_text() == broken
+    assert set(tree(site / "_publications")) == before  # no second file for the work

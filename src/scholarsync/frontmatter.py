@@ -114,6 +114,20 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+_BROKEN_MARK = re.compile(
+    r"^scholarsync:[ \t]*\r?\n[ \t]+key:[ \t]*['\"]?([^'\"\r\n]+?)['\"]?[ \t]*$", re.MULTILINE)
+
+
+def broken_mark(text: str) -> Document | None:
+    """For a file whose front matter no longer parses: a document holding only the tool's
+    key when the tool's mark is still there (so it is known as the tool's, and as edited),
+    else None."""
+    match = _BROKEN_MARK.search(text)
+    if match is None:
+        return None
+    return Document({MARK: {"key": match.group(1)}}, "", text, True)
+
+
 def dump(data: dict[str, Any]) -> str:
     """YAML front matter text (no fences) for ``data``, keys in the given order."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,

@@ -13,8 +13,8 @@ What the stacks (academicpages, Hugo Blox) share:
   none for that work, and removes its own earlier copy.
 * Names are stable: a publication keeps the name of the file it has, whatever its title
   becomes, and also when its key changes (the tool's file is then recognized by its content,
-  matched like a record); a new one takes the first free name from its date and title (``-2``, ``-3`` …
-  after), so two works of one title never share a file.
+  matched like a record); a new one takes the first free name from its date and title
+  (``-2``, ``-3`` … after), so two works of one title never share a file.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Existing:
         return self.doc.owner_key if self.doc is not None else None
 
     def intact(self) -> bool:
-        assert self.doc is not None
+        if self.doc is None:
+            return False
         texts = tuple((read_bytes(p) or b"").decode("utf-8", "replace") for p in self.companions)
         return frontmatter.intact(self.doc, texts)
 
@@ -109,9 +110,17 @@ class FolderOutput(Output):
             companions = tuple(main.parent / n for n in self.companion_names
                                if main.name == "index.md")
             try:
-                doc = frontmatter.parse(main.read_bytes().decode("utf-8-sig", "replace"))
-            except (frontmatter.FrontMatterError, OSError):
+                text = main.read_bytes().decode("utf-8-sig", "replace")
+            except OSError:
                 found.append(Existing(main, self.name_of(main), None))
+                continue
+            try:
+                doc = frontmatter.parse(text)
+            except frontmatter.FrontMatterError:
+                # the tool's file with its front matter broken by an edit stays the tool's
+                # (refused, not duplicated); anything else unreadable is the user's
+                found.append(Existing(main, self.name_of(main), frontmatter.broken_mark(text),
+                                      None, companions))
                 continue
             record = None
             if doc.owner_key is None:
