@@ -101,6 +101,8 @@ def test_academicpages_front_matter_is_yaml_in_its_vocabulary(tmp_path: Path) ->
         files["2024-07-01-understanding-infinity-neural-network-models.md"].decode()).data
     assert infinity["citation_publication_date"] == "2024/07/01"
     assert infinity["category"] == "conferences"
+    assert infinity["slidesurl"] == "https://example.org/files/infinity-slides.pdf"
+    assert infinity["paperurl"] == "https://arxiv.org/abs/2311.15194"  # no PDF: the preprint
 
 
 def test_hugo_bundles_in_hugo_blox_vocabulary_and_cite_bib_reparses(tmp_path: Path) -> None:
@@ -126,6 +128,14 @@ def test_hugo_bundles_in_hugo_blox_vocabulary_and_cite_bib_reparses(tmp_path: Pa
     assert doe["url_pdf"] == "https://example.org/files/doe2020.pdf"
     assert doe["publication_types"] == ["article-journal"]
     assert doe["authors"] == ["Jane Doe", "admin"]
+    assert doe["publication"] == "Journal of Local Things" and doe["publication_short"] == "JLT"
+    infinity = frontmatter.parse(
+        mains["understanding-infinity-neural-network-models/index.md"].decode()).data
+    assert infinity["url_code"] == "https://github.com/example/infinity"
+    assert infinity["url_slides"] == "https://example.org/files/infinity-slides.pdf"
+    assert infinity["links"] == [{"name": "arXiv", "url": "https://arxiv.org/abs/2311.15194"}]
+    assert infinity["hugoblox"] == {"ids": {"arxiv": "2311.15194"}}
+    assert infinity["publication_types"] == ["paper-conference"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
