@@ -127,8 +127,9 @@ def plan_outputs(config: Config, build_result: BuildResult, force: bool,
     for output in output_registry.configured(config):
         try:
             outcome.files.extend(output.plan(ctx))
-        except HandEditedError as exc:
+        except HandEditedError as exc:  # a folder output still plans its other files
             outcome.edited.append(str(exc))
+            outcome.files.extend(getattr(exc, "planned", ()))
     path = library_path(config.network.cache_dir)
     outcome.files.append(FileChange(path, "library", read_bytes(path),
                                     library_bytes(build_result.library)))

@@ -23,6 +23,8 @@ BUILTIN: dict[str, str] = {
     "data": "scholarsync.outputs.data:DataOutput",
     "citations": "scholarsync.outputs.citations:CitationsOutput",
     "bib_block": "scholarsync.outputs.bib_block:BibBlockOutput",
+    "academicpages": "scholarsync.outputs.academicpages:AcademicpagesOutput",
+    "hugo": "scholarsync.outputs.hugo:HugoOutput",
 }
 
 _problems: list[Problem] = []
