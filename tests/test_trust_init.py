@@ -3,6 +3,7 @@ and without a terminal."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -10,8 +11,9 @@ from pathlib import Path
 
 
 def init(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(cwd)}  # inspect's default cache is under ~/.cache
     return subprocess.run([sys.executable, "-m", "scholarsync", *args], cwd=cwd, text=True,
-                          capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+                          capture_output=True, stdin=subprocess.DEVNULL, timeout=60, env=env)
 
 
 def test_config_before_init_names_where_the_files_go(tmp_path: Path) -> None:
@@ -66,3 +68,10 @@ def test_name_and_aliases_are_written(tmp_path: Path) -> None:
     assert data["profile"]["name"] == 'Vima "V" Gupta'
     assert data["profile"]["aliases"] == ["V. Gupta", "Gupta, V."]
     assert any(s.get("user") == "Yno2pxMAAAAJ" for s in data["sources"])
+
+
+def test_inspect_takes_a_bare_scholar_id_and_says_when_nothing_is_cached(tmp_path: Path) -> None:
+    proc = init(tmp_path, "inspect", "ZZZZpxMAAAAJ", "--offline")
+    assert proc.returncode == 2
+    assert "ZZZZpxMAAAAJ: nothing cached for it and --offline forbids fetching it" in proc.stderr
+    assert proc.stdout == ""

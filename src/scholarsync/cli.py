@@ -148,7 +148,9 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
 
 @cli.command(name="list")
 @_config_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (CONTRACT §6).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array, one object per publication (key, title, authors, "
+              "year, venue, ids, links, citations, sources).")
 @click.pass_context
 @_guard
 def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
