@@ -225,3 +225,16 @@ def test_an_owner_matching_no_author_is_a_warning_naming_the_config_line(tmp_pat
     assert "scholarsync.toml:2: the owner name 'Vimma Guptah'" in result.err
     assert "matches no author" in result.err
     assert "owner name" not in sync(tmp_path, entries(2)).err  # spelled right: no warning
+
+
+def test_dry_run_shows_the_page_and_export_diff_not_the_library_json(tmp_path: Path) -> None:
+    assert sync(tmp_path, entries(2)).code == 0
+    (tmp_path / "refs.bib").write_text(entries(3))
+    result = run(tmp_path, "--dry-run")
+    assert result.code == 0
+    assert "+++ b/out.bib" in result.out and "+  title = {Work Number 2 On Things}," in result.out
+    assert "+++ b/site/index.md" in result.out
+    assert "cache/library.json: would be saved" in result.out
+    assert '"publications"' not in result.out  # no line of the library's JSON
+    assert max(len(line) for line in result.out.splitlines()) < 400  # out.json is one line
+    assert "1 added" in result.err

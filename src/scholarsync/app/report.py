@@ -135,10 +135,24 @@ def problem_lines(data: dict[str, Any], verbose: bool = False, limit: int = 20) 
     return lines
 
 
+#: Lines longer than this are shortened in a --dry-run diff (a JSON file on one line…).
+DIFF_LINE_CHARS = 300
+
+
+def _short(line: str) -> str:
+    if len(line) <= DIFF_LINE_CHARS:
+        return line
+    end = "\n" if line.endswith("\n") else ""
+    return f"{line[:DIFF_LINE_CHARS]}… ({len(line):,} characters)" + end
+
+
 def file_diff(planned: FileChange, root: Path) -> str:
-    """Unified diff of one planned file (for --dry-run)."""
+    """Unified diff of one planned file (for --dry-run). The library (the tool's own JSON) is
+    summarised by the report's added/updated/removed lines instead; long lines are shortened."""
+    name = _rel(planned.path, root)
+    if planned.role == "library":
+        return f"--- {name}: would be saved (the publications above)\n"
     old = (planned.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
     new = (planned.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    name = _rel(planned.path, root)
     target = "/dev/null" if planned.new is None else f"b/{name}"
-    return "".join(difflib.unified_diff(old, new, f"a/{name}", target))
+    return "".join(_short(line) for line in difflib.unified_diff(old, new, f"a/{name}", target))
