@@ -83,11 +83,11 @@ def refusal(source: str, target: str, start: str, *, strict: bool = False,
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return f"redirect to a {scheme or 'schemeless'}: URL refused ({_short(target)})"
-    if urlsplit(source).scheme.lower() == "https" and scheme == "http":
-        return f"redirect from https to plain http refused ({_short(target)})"
     host = (parts.hostname or "").lower()
     if is_local_host(host):
         return f"redirect to a local or private address refused ({_short(target)})"
+    if urlsplit(source).scheme.lower() == "https" and scheme == "http":
+        return f"redirect from https to plain http refused ({_short(target)})"
     first = (urlsplit(start).hostname or "").lower()
     if strict and host != first and host not in expected_hosts:
         return f"redirect to another host refused for an API request ({_short(target)})"
