@@ -117,6 +117,7 @@ class Page:
     stale: bool  # served from cache because the origin failed (stale-if-error)
     fetched_at: str | None  # ISO time (UTC) the origin last sent or confirmed (304) this body
     redirects: list[str] = field(default_factory=list)  # canonical URLs of the redirect chain
+    stale_reason: str = ""  # why the origin failed, when ``stale`` (one line)
 
 
 def default_user_agent() -> str:
@@ -335,7 +336,9 @@ class HttpClient:
                 raise HttpStatusError(str(error), url=url, status=status)
             raise NetworkError(str(error), url=url)
         log.debug("%s; using the cached copy", error)
-        return self._page(url, cached, expect, from_cache=True, stale=True)
+        page = self._page(url, cached, expect, from_cache=True, stale=True)
+        page.stale_reason = str(error).removeprefix(f"{url}: ")
+        return page
 
     def _revalidated(self, url: str, key: str, cached: CachedResponse,
                      response: requests.Response, expect: str) -> Page:
