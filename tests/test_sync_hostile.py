@@ -120,3 +120,17 @@ def test_a_bad_source_budget_is_a_config_error(tmp_path, value):
     assert "Traceback" not in proc.stderr
     line = proc.stderr.strip().splitlines()[-1]
     assert "scholarsync.toml" in line and "[network.source_budget]" in line, line
+
+
+def test_the_wrong_kind_of_answer_costs_its_source_and_is_not_cached(site, server):
+    signin = b"<!DOCTYPE html><html><body><form>Please sign in</form></body></html>"
+    server.routes["/graphql"] = status("200 OK", body=signin)  # the API answers with a page
+    server.routes[PROFILE_PATH] = server.routes[f"/uc/item/{ITEM.id}"] = \
+        lambda conn, path: answer(conn, body=b'{"error": "moved"}',
+                                  content_type="application/json")
+    point_at(site, server, "delay = 0\ntimeout = 5\n")
+    proc = sync(site, "--refresh")
+    # eScholarship's API answers with a page; its fallback, the item page, with JSON
+    assert_costs_web_sources_only(site, proc, r"expected an HTML page, got application/json")
+    cache = "".join(p.read_text() for p in (site.root / "cache" / "http").glob("*.json"))
+    assert "Please sign in" not in cache and "moved" not in cache
