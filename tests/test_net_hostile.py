@@ -230,6 +230,10 @@ def test_the_redirect_rules():
     assert "another host" in (refusal(start, "https://evil.example/x", start, strict=True) or "")
     assert refusal(start, "https://raw.example.org/x.bib", start) is None  # a page may move
     assert "loop" in (refusal(start, start, start) or "")
+    local = "http://127.0.0.1:8080/a.bib"  # a URL the user configured on a local address
+    assert refusal(local, "http://127.0.0.1:8080/b.bib", local) is None
+    assert "local or private" in (refusal(local, "http://127.0.0.1:8081/b", local) or "")
+    assert "local or private" in (refusal(local, "http://localhost:8080/b", local) or "")
     seen = [f"https://a.org/{i}" for i in range(11)]
     assert "too many redirects" in (refusal(seen[-1], "https://a.org/x", start, seen=seen) or "")
     for host in ("127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1",

@@ -134,3 +134,27 @@ def test_the_wrong_kind_of_answer_costs_its_source_and_is_not_cached(site, serve
     assert_costs_web_sources_only(site, proc, r"expected an HTML page, got application/json")
     cache = "".join(p.read_text() for p in (site.root / "cache" / "http").glob("*.json"))
     assert "Please sign in" not in cache and "moved" not in cache
+
+
+def test_a_remote_bib_may_move_within_its_server_but_not_to_another_port(tmp_path, server):
+    bib = b"@article{moved2021, title = {A Moved Bibliography Entry}, author = {Doe, Jane},\n" \
+          b"  journal = {J}, year = {2021}}\n"
+    server.routes["/old.bib"] = redirect("/new.bib")
+    server.routes["/new.bib"] = lambda conn, path: answer(conn, body=bib,
+                                                          content_type="text/plain")
+    with hostile() as other:
+        other.routes["/internal.bib"] = server.routes["/new.bib"]
+        server.routes["/evil.bib"] = redirect(f"{other.url}/internal.bib")
+        for name in ("old", "evil"):
+            (tmp_path / "scholarsync.toml").write_text(
+                f'[[sources]]\nkind = "bibtex"\npaths = ["{server.url}/{name}.bib"]\n\n'
+                '[outputs]\nbibtex = "out.bib"\n\n[network]\ndelay = 0\ntimeout = 5\n')
+            proc = sync(Site(tmp_path, None, {}))  # type: ignore[arg-type]
+            assert "Traceback" not in proc.stderr
+            if name == "old":
+                assert proc.returncode == 0, proc.stderr
+                assert "A Moved Bibliography Entry" in (tmp_path / "out.bib").read_text()
+            else:
+                assert proc.returncode == 3, proc.stderr
+                assert "redirect to a local or private address refused" in proc.stderr
+        assert other.log == []

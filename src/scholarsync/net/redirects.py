@@ -8,9 +8,10 @@ A redirect is followed only when all of these hold:
 - the target is ``http`` or ``https`` (no ``file:``, ``ftp:``, ``data:`` …), and an ``https``
   request is never sent on over plain ``http``;
 - the target is not a loopback, link-local, private or otherwise local address (``localhost``,
-  ``127.0.0.1``, ``169.254.169.254``, ``10.…``, ``[::1]``, ``*.local`` …). A configured
-  ``base_url`` on such an address is reached through its canonical URL, so a redirect back to
-  that mirror is the canonical host again, never a local one;
+  ``127.0.0.1``, ``169.254.169.254``, ``10.…``, ``[::1]``, ``*.local`` …) other than the
+  origin (scheme, host and port) the request was made to: a URL the user configured on such an
+  address may redirect within itself. A configured ``base_url`` is reached through its canonical
+  URL, so a redirect back to that mirror is the canonical host again, never a local one;
 - for an API or data request (JSON, XML: ``strict``) the target stays on the requested host,
   or on a host the caller names as expected; a web page or a ``.bib`` file may move to another
   public host (a site moved, GitHub's raw files), never to a local one.
@@ -84,7 +85,7 @@ def refusal(source: str, target: str, start: str, *, strict: bool = False,
     if scheme not in ("http", "https"):
         return f"redirect to a {scheme or 'schemeless'}: URL refused ({_short(target)})"
     host = (parts.hostname or "").lower()
-    if is_local_host(host):
+    if is_local_host(host) and _origin(target) != _origin(start):
         return f"redirect to a local or private address refused ({_short(target)})"
     if urlsplit(source).scheme.lower() == "https" and scheme == "http":
         return f"redirect from https to plain http refused ({_short(target)})"
@@ -92,6 +93,15 @@ def refusal(source: str, target: str, start: str, *, strict: bool = False,
     if strict and host != first and host not in expected_hosts:
         return f"redirect to another host refused for an API request ({_short(target)})"
     return None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _short(url: str, limit: int = 120) -> str:
