@@ -158,3 +158,4 @@ def test_a_remote_bib_may_move_within_its_server_but_not_to_another_port(tmp_pat
                 assert proc.returncode == 3, proc.stderr
                 assert "redirect to a local or private address refused" in proc.stderr
         assert other.log == []
+
