@@ -321,3 +321,18 @@ def test_the_cache_store_reads_what_it_wrote(server, tmp_path):
     files[0].write_text("{not json")
     with pytest.raises(NotInCacheError, match="not in the cache"):  # a corrupt file: a miss
         HttpClient(network(tmp_path), offline=True).get(ITEM)
+
+
+def test_a_host_too_slow_twice_is_left_alone_for_the_run(server, tmp_path):
+    for i in range(4):
+        server.routes[f"/uc/item/{i}slow"] = drip_body(0.05)
+    http = client(tmp_path, timeout=0.4)
+    started = time.monotonic()
+    for i in range(4):
+        with pytest.raises(NetworkError, match=f"uc/item/{i}slow: "):
+            http.get(f"{ESCHOLARSHIP}/uc/item/{i}slow", base_url=server.url)
+    assert time.monotonic() - started < 2.0  # two deadlines, then nothing
+    assert server.paths() == ["/uc/item/0slow", "/uc/item/1slow"]
+    with pytest.raises(NetworkError, match=r"not requested, escholarship.org was too slow 2 "
+                       r"times in this run \(no complete answer within 0.5 s\)"):
+        http.get(ITEM, base_url=server.url)

@@ -11,7 +11,8 @@ reaches the cache.
 Time is bounded three ways: each request has a total deadline (:mod:`scholarsync.net.deadline`);
 a source's time budget, when one is in force, stops any request that would run past it; and a
 ``Retry-After`` pauses the whole host (every source on it waits for the same moment), up to a
-total per host and run beyond which the host is given up for the run.
+total per host and run beyond which the host is given up for the run. A host whose answers run
+past their deadline twice is given up for the run too (its cached copies still serve).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from scholarsync.net.deadline import POOLS_BY_SCHEME, Deadline, TotalTimeout
 from scholarsync.net.redirects import RedirectChain
 
 _CHUNK = 64 * 1024
+TOO_SLOW_STRIKES = 2  # requests past their deadline after which a host is left for the run
 
 
 def origin_of(url: str) -> str:
@@ -51,6 +53,7 @@ class HostState:
     pause_until: float = 0.0  # monotonic time before which nothing goes to it (Retry-After)
     asked_wait: float = 0.0  # seconds of Retry-After accepted from it in this run
     given_up: str | None = None  # it asked to wait longer than a run does: cache only
+    too_slow: int = 0  # requests to it that ran past their total deadline
 
 
 @dataclass
@@ -162,15 +165,20 @@ class MirrorAdapter(HTTPAdapter):
                     raise
             except (requests.RequestException, ParseError) as exc:
                 if deadline.passed:
-                    raise self._too_slow(shown, deadline) from None
+                    raise self._too_slow(shown, deadline, info, host) from None
                 raise exc
         return response
 
-    def _too_slow(self, shown: str, deadline: Deadline) -> Exception:
+    def _too_slow(self, shown: str, deadline: Deadline, info: HostState,
+                  host: str) -> Exception:
         budget = self.state.budget_at
         if budget is not None and deadline.at >= budget:
             return BudgetExceededError(f"{shown}: stopped, {self.state.budget_label} used up",
                                        url=shown)
+        info.too_slow += 1
+        if info.too_slow >= TOO_SLOW_STRIKES:  # a dripping server costs a run two deadlines
+            info.given_up = (f"{host} was too slow {info.too_slow} times in this run (no "
+                             f"complete answer within {self.state.total_timeout:g} s)")
         return TotalTimeout(f"no complete answer within {self.state.total_timeout:g} s "
                             "(the server is too slow)")
 
