@@ -336,3 +336,27 @@ def test_a_host_too_slow_twice_is_left_alone_for_the_run(server, tmp_path):
     with pytest.raises(NetworkError, match=r"not requested, escholarship.org was too slow 2 "
                        r"times in this run \(no complete answer within 0.5 s\)"):
         http.get(ITEM, base_url=server.url)
+
+
+def test_a_gzip_bomb_is_cut_at_the_cap_while_inflating(server, tmp_path):
+    import tracemalloc
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    block = bytes(1 << 20)
+    bomb = b"".join(packer.compress(block) for _ in range(200)) + packer.flush()  # 200 MB
+    assert len(bomb) < 400_000
+
+    def handle(conn, path):
+        answer(conn, body=bomb, headers={"Content-Encoding": "gzip"})
+
+    server.routes["/uc/item/91z2p9h1"] = handle
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParseError, match="larger than 5000000 bytes; not used"):
+            client(tmp_path).get(ITEM, base_url=server.url)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40_000_000
+    assert nothing_cached(tmp_path, ITEM)
