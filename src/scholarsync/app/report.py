@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scholarsync.app.sync import SyncOutcome
+from scholarsync.app.terminal import relative
 from scholarsync.model import Publication, SourceResult
 from scholarsync.outputs.base import FileChange
 
@@ -15,10 +16,7 @@ _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": 
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+    return relative(path, root)
 
 
 def _brief(pub: Publication) -> dict[str, Any]:
@@ -43,9 +41,10 @@ def summary(outcome: SyncOutcome, root: Path) -> dict[str, Any]:
         "unchanged": diff.unchanged,
         "sources": [_source(r) for r in outcome.build.results],
         "files": [{"path": _rel(f.path, root), "role": f.role, "changed": f.changed,
-                   "sections": f.detail} for f in outcome.files],
+                   "written": f.path in outcome.written, "sections": f.detail}
+                  for f in outcome.files],
         "untouched_pages": [_rel(p, root) for p in outcome.pages_without_markers],
-        "refused": list(outcome.edited),
+        "refused": list(outcome.edited) + [r for r in [outcome.removal_refused] if r],
         "errors": list(outcome.section_errors),
         "problems": [str(p) for p in outcome.build.problems + outcome.problems],
         "suggestions": list(outcome.build.suggestions),
@@ -85,10 +84,14 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
     lines += [f"  - {_line(p)}" for p in data["removed"]]
     lines.append("sources:")
     lines += [f"  {source_line(s)}" for s in data["sources"]]
-    verb = "would write" if dry_run else "wrote"
     lines.append("files:")
     for planned in data["files"]:
-        state = verb if planned["changed"] else "unchanged"
+        if not planned["changed"]:
+            state = "unchanged"
+        elif dry_run:
+            state = "would write"
+        else:
+            state = "wrote" if planned.get("written", True) else "not written"
         detail = f" [{planned['sections']}]" if planned.get("sections") else ""
         lines.append(f"  {planned['path']}: {state}{detail}")
     lines += [f"  {p}: no scholarsync markers, left untouched" for p in data["untouched_pages"]]
