@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -159,3 +160,23 @@ def test_a_remote_bib_may_move_within_its_server_but_not_to_another_port(tmp_pat
                 assert "redirect to a local or private address refused" in proc.stderr
         assert other.log == []
 
+
+
+def test_a_dripping_scholar_costs_scholar_only(site, server):
+    def graphql(conn, target):
+        query = parse_qs(urlsplit(target).query).get("query", [""])[0]
+        answer(conn, body=sitegen.graphql_answer(query, {ITEM.id: ITEM}).encode(),
+               content_type="application/json")
+
+    server.routes["/graphql"] = graphql
+    server.routes[PROFILE_PATH] = drip_body(0.2)
+    point_at(site, server, "delay = 0\ntimeout = 1\n")
+    proc = sync(site, "--refresh")
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    status = sources(report(proc))
+    assert status["escholarship"]["status"] == "fresh", status["escholarship"]
+    assert status["bibtex"]["status"] == "fresh"
+    assert status["scholar"]["status"] == "stale"
+    assert "too slow" in status["scholar"]["detail"]
+    assert SCHOLAR_ONLY in site.page.read_text()
