@@ -57,6 +57,7 @@ class NetworkConfig:
     max_bytes: int = 5_000_000
     user_agent: str = ""
     email: str = ""  # sent as mailto to services with a polite pool
+    source_budget: float = 600.0  # seconds one source may spend on the network in a run
 
 
 @dataclass(frozen=True)
@@ -313,11 +314,16 @@ class _Parser:
 
     def network(self, table: dict[str, Any]) -> NetworkConfig:
         keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent",
-                "email")
+                "email", "source_budget")
         self.check_keys(table, keys, "network")
         timeout = self.number(table, "timeout", "network", 20.0)
         if timeout <= 0:
             raise self.error("network.timeout", "must be more than 0 seconds")
+        budget = self.number(table, "source_budget", "network", 600.0)
+        if budget < 1:
+            raise self.error("network.source_budget", "seconds one source may spend on the "
+                             f"network in a run: a number of at least 1 (default 600), got "
+                             f"{budget:g}")
         cache_dir = self.path(self.string(table, "cache_dir", "network", "cache"))
         if cache_dir.exists() and not cache_dir.is_dir():
             raise self.error("network.cache_dir", f"{cache_dir} is a file; give a folder (it is "
@@ -330,6 +336,7 @@ class _Parser:
             max_bytes=int(self.number(table, "max_bytes", "network", 5_000_000, 1024)),
             user_agent=self.string(table, "user_agent", "network"),
             email=self.string(table, "email", "network").strip(),
+            source_budget=budget,
         )
 
     def matching(self, table: dict[str, Any]) -> MatchConfig:

@@ -45,6 +45,11 @@ class NetworkError(SourceError):
     """Connection refused, timeout, 5xx after retries, redirect loop, oversized body."""
 
 
+class BudgetExceededError(NetworkError):
+    """A source used up its time budget (``[network] source_budget``); the rest of it is not
+    read in this run."""
+
+
 class NotInCacheError(SourceError):
     """Offline mode and the page was never cached."""
 

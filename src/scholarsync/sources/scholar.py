@@ -83,7 +83,10 @@ def is_sorry_url(url: str) -> bool:
 
 
 class ScholarBlocks(BlockRule):
-    """Scholar's ways of refusing: 403, a ``/sorry/`` redirect, a Google sign-in redirect."""
+    """Scholar's ways of refusing: 403, any 429, a ``/sorry/`` redirect, a Google sign-in
+    redirect."""
+
+    wait_on_429 = False  # Scholar's 429 means: stop, whatever Retry-After says
 
     def applies(self, host: str) -> bool:
         return is_scholar_host(host)
