@@ -7,14 +7,18 @@ Every .bib text here is synthetic.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from scholarsync.app.sync import RunOptions, run_sync, write_outputs
 from scholarsync.config import load_config
 from scholarsync.fileio import ChangedMeanwhileError, write_atomic
+from scholarsync.net.client import loggable_url
+from tests import e2e
 from tests.test_trust_page import MD_PAGE, bullets, run, site, sync
 
 
@@ -238,3 +242,22 @@ def test_dry_run_shows_the_page_and_export_diff_not_the_library_json(tmp_path: P
     assert '"publications"' not in result.out  # no line of the library's JSON
     assert max(len(line) for line in result.out.splitlines()) < 400  # out.json is one line
     assert "1 added" in result.err
+
+
+def test_verbose_shows_requests_and_cache_hits_not_the_lock_librarys(
+        tmp_path: Path, httpserver: HTTPServer) -> None:
+    site_ = e2e.make_site(tmp_path, httpserver)
+    first = e2e.sync(site_, "--verbose")
+    assert first.returncode == 0, first.stderr
+    assert "Attempting to acquire lock" not in first.stderr
+    assert re.search(r"DEBUG: GET https://scholar\.google\.com/citations\?user=\S+ -> HTTP 200, "
+                     r"[\d,]+ bytes", first.stderr)
+    second = e2e.sync(site_, "--verbose", "--refresh")
+    assert "(conditional)" in second.stderr or "cache hit (fresh)" in second.stderr
+
+
+def test_a_secret_in_a_url_never_reaches_the_log() -> None:
+    url = "https://api.example.org/works?filter=x&api_key=s3cr3t-value&mailto=me%40x.org"
+    shown = loggable_url(url)
+    assert "s3cr3t" not in shown and "api_key=***" in shown and "mailto=" in shown
+    assert len(loggable_url("https://h/" + "q" * 1000)) <= 161

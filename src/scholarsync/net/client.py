@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from requests.cookies import RequestsCookieJar
@@ -122,6 +123,22 @@ class Page:
 
 def default_user_agent() -> str:
     return f"scholarsync/{__version__} (+{PROJECT_URL})"
+
+
+_SECRET_PARAM = re.compile(r"(?i)(api[_-]?key|key|token|secret|password|access[_-]?token)")
+LOGGED_URL_CHARS = 160
+
+
+def loggable_url(url: str) -> str:
+    """``url`` for a log line: secret query values hidden, shortened past
+    :data:`LOGGED_URL_CHARS` (a GraphQL query is long)."""
+    parts = urlsplit(url)
+    if parts.query and _SECRET_PARAM.search(parts.query):
+        query = "&".join(
+            f"{name}=***" if _SECRET_PARAM.fullmatch(name) else f"{name}={value}"
+            for name, value in parse_qsl(parts.query, keep_blank_values=True))
+        url = urlunsplit(parts._replace(query=query))
+    return url if len(url) <= LOGGED_URL_CHARS else url[:LOGGED_URL_CHARS] + "…"
 
 
 def canonical_url(url: str) -> str:
@@ -277,8 +294,10 @@ class HttpClient:
             if cached is None:
                 raise NotInCacheError(f"{url} is not in the cache ({self.cache_dir}); run once "
                                       "without --offline to fetch it", url=url)
+            log.debug("cache (offline): %s", loggable_url(url))
             return self._page(url, cached, expect, from_cache=True)
         if cached is not None and self._is_fresh(key, cached, max_age, refreshable=robots):
+            log.debug("cache hit (fresh): %s", loggable_url(url))
             return self._page(url, cached, expect, from_cache=True)
         blocked = self._state.host(host_of(url)).blocked
         if blocked:
@@ -406,7 +425,11 @@ class HttpClient:
             self._state.chain = RedirectChain(url, strict=strict, expected_hosts=getattr(
                 self, "_redirect_hosts", frozenset()))
             try:
+                started = time.monotonic()
                 response = session.get(url, headers=headers, timeout=self.network.timeout)
+                log.debug("GET %s -> HTTP %s, %s bytes, %.2f s%s", loggable_url(url),
+                          response.status_code, f"{len(response.content):,}",
+                          time.monotonic() - started, " (conditional)" if cached else "")
             except requests.TooManyRedirects:
                 raise NetworkError(f"{url}: too many redirects (more than {MAX_REDIRECTS})",
                                    url=url) from None

@@ -346,8 +346,9 @@ class EscholarshipSource(WebSource):
         A block of the API is raised: the pages are on the same host."""
         records, errors = api.fetch_items(self._api, idents)
         for ident in [i for i in idents if i in errors]:
+            why = str(errors[ident])
             log.info("eScholarship API gave no item %s (%s); reading its page", ident,
-                     errors[ident])
+                     why if len(why) <= 200 else why[:200] + "…")
             if isinstance(errors[ident], ItemUnavailableError):
                 continue  # withdrawn: the page says no more
             try:
