@@ -153,16 +153,28 @@ _PEOPLE = ("authors",)
 _FORMERLY_EXTRA = ("abstract", "keywords", "selected", "versions")
 
 
-def _encode(value: Any) -> Any:
+def encode_value(value: Any) -> Any:
+    """A model value as plain JSON data (what the saved library holds)."""
     if isinstance(value, Person | Origin | Conflict):
         return value.to_dict()
     if isinstance(value, Work):
         return value.to_dict()
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return [encode_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in sorted(value.items())}
+        return {k: encode_value(v) for k, v in sorted(value.items())}
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in declaration order (looked up once per class)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass
@@ -187,7 +199,7 @@ class Work:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, in declaration order, dicts sorted: the saved-library form."""
-        return {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: encode_value(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def _decoded(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +210,7 @@ class Work:
             if name in extra and name not in data:
                 data[name] = extra.pop(name)
         data["extra"] = extra
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = set(_field_names(cls))
         args: dict[str, Any] = {}
         for name, value in data.items():
             if name not in names:
