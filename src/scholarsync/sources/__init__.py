@@ -31,6 +31,7 @@ BUILTIN: dict[str, str] = {
     "orcid": "scholarsync.sources.orcid:OrcidSource",
     "crossref": "scholarsync.sources.crossref:CrossrefSource",
     "arxiv": "scholarsync.sources.arxiv:ArxivSource",
+    "dblp": "scholarsync.sources.dblp:DblpSource",
 }
 
 def _arxiv_key(value: str) -> str | None:
