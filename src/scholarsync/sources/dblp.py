@@ -291,7 +291,7 @@ def person_records(root: ET.Element, pid: str, url: str) -> tuple[list[Record], 
 
 
 IDENTIFIER = IdentifierSpec("dblp", decisive=True, exclusive=False,
-                            link="https://dblp.org/rec/{id}", label="DBLP")
+                            link="https://dblp.org/rec/{id}", label="DBLP", parse=record_key)
 
 
 class DblpSource(WebSource):
