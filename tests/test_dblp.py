@@ -290,6 +290,27 @@ def test_a_timeout_fails(sources, api) -> None:
         sources(_table(), network="delay = 0\ntimeout = 0.3\n").read()
 
 
+def test_robots_txt_closing_the_xml_exports_fails_with_that_reason(tmp_path, httpserver) -> None:
+    """Rules modelled on dblp.org's robots.txt (a copy of 2026-06: ``Allow: /pid``,
+    ``Allow: /rec``, ``Disallow: /*.xml``); nothing but robots.txt is asked."""
+    from scholarsync.errors import DisallowedError
+
+    httpserver.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nAllow: /pid\nAllow: /rec\nDisallow: /rec/xml\nDisallow: /*.xml\n",
+        content_type="text/plain")
+    handler = Dblp()
+    httpserver.expect_request(re.compile(r"^/(pid|rec)/.*")).respond_with_handler(handler)
+    made = Sources(tmp_path, httpserver.url_for("/").rstrip("/"))
+    try:
+        with pytest.raises(DisallowedError, match=r"robots\.txt closes its XML exports"):
+            made(_table()).read()
+        with pytest.raises(DisallowedError, match="robots"):
+            made(_table()).inspect("conf/nips/MullerG21")
+    finally:
+        made.close()
+    assert handler.requests == []  # nothing asked of /pid or /rec
+
+
 def test_an_unknown_pid_is_not_found(sources, api) -> None:
     with pytest.raises(NotFoundError, match="404"):
         sources(_table("1/1")).read()

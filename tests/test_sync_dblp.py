@@ -83,11 +83,12 @@ class Site:
     server: HTTPServer
     mode: str = ""  # failure mode of dblp.org
     dblp_paths: list[str] = field(default_factory=list)
+    robots: str = "User-agent: *\nDisallow: /search\n"
 
     def handle(self, request: Request) -> Response:
         path = request.path
         if path == "/robots.txt":
-            return Response("User-agent: *\nDisallow: /search\n", content_type="text/plain")
+            return Response(self.robots, content_type="text/plain")
         if path.startswith("/v3.0/"):
             return Response(_orcid_answer(path), content_type="application/json")
         if path == f"/pid/{PID}.xml":
@@ -235,6 +236,24 @@ def test_a_failing_dblp_costs_its_source_only(site: Site, closed_port: int, mode
             "_content"] or body == before[name], mode
     if mode in ("429", "429-retry-after"):
         assert site.dblp_paths == [f"/pid/{PID}.xml"] * 2  # asked once, never retried
+
+
+def test_robots_txt_closing_the_xml_exports_costs_the_dblp_source_only(site: Site) -> None:
+    """dblp.org's robots.txt (a copy of 2026-06) allows /pid and /rec but disallows /*.xml:
+    the client obeys it, so the source fails with that reason and keeps its last good data."""
+    assert run(site).exit_code == 0
+    for cached in (site.root / "cache" / "http").glob("dblp.org_*"):
+        if json.loads(cached.read_bytes())["url"].endswith("/robots.txt"):
+            cached.unlink()  # robots.txt is kept a day: as if that day had passed
+    site.robots = "User-agent: *\nAllow: /pid\nAllow: /rec\nDisallow: /*.xml\n"
+    site.dblp_paths.clear()
+    result = run(site, "--refresh")
+    assert result.exit_code == 3, result.stderr
+    status = statuses(result)
+    assert status["dblp"]["status"] in ("stale", "failed")
+    assert "robots.txt" in status["dblp"]["detail"], status["dblp"]
+    assert status["orcid"]["status"] == "fresh" and site.dblp_paths == []
+    assert DBLP_ONLY in (site.root / "site" / "index.md").read_text()
 
 
 def test_verbose_names_the_requests_of_dblp(site: Site) -> None:

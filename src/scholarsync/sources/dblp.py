@@ -27,8 +27,12 @@ it lists: such a page is not one person's list.
 ``scholarsync add`` reads one record by key (``conf/nips/Smith20``, or its
 ``https://dblp.org/rec/`` URL) from ``https://dblp.org/rec/{key}.xml``.
 
-DBLP publishes no rate limit and asks to be used gently: the shared client identifies the tool
-and paces the host; a 429 blocks the source for the run. DBLP gives no citation counts.
+DBLP publishes no rate limit and asks to be used gently (its FAQ: a second or two between
+requests; excess gets a 429 with ``Retry-After``): the shared client identifies the tool, paces
+the host (its robots.txt ``Crawl-delay`` wins) and treats a 429 as a block for the run. The
+client obeys robots.txt: while dblp.org's closes ``/*.xml`` to robots (as a 2026-06 copy of it
+does), the source fails with that reason and keeps its last good data. DBLP gives no citation
+counts.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from scholarsync.core.normalize import (
     parse_year,
     person_to_bibtex,
 )
-from scholarsync.errors import ParseError, SourceError
+from scholarsync.errors import DisallowedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import rules
 from scholarsync.sources.base import WebSource
@@ -322,7 +326,12 @@ class DblpSource(WebSource):
 
     def _root(self, url: str) -> ET.Element:
         """One answer as XML; an unusable one is dropped from the cache."""
-        page = self.get(url, expect="any", headers={"Accept": "application/xml"})
+        try:
+            page = self.get(url, expect="any", headers={"Accept": "application/xml"})
+        except DisallowedError as exc:
+            raise DisallowedError(f"{exc} (dblp.org's robots.txt closes its XML exports, "
+                                  "/*.xml, to robots: the DBLP source cannot read them while "
+                                  "it does; nothing was sent)", url=url) from None
         try:
             return parse_xml(page.text, url)
         except ParseError:
