@@ -150,6 +150,8 @@ def test_real_person_document(sources, api, httpserver) -> None:
     homonym = re.search(r'<h [^>]*><person [^>]*>\s*<author pid="([^"]+)">([^<]+)<', text)
     assert result.profile["dblp"] == REAL_PID and result.profile["dblp_name"] == owner
     assert result.profile["name"] == _unsuffixed(owner)
+    affiliation = re.search(r'<note type="affiliation">([^<]+)</note>', text).group(1)
+    assert result.profile["affiliation"] == affiliation
     assert result.profile["homonyms"] == [f"{homonym.group(2)} ({homonym.group(1)})"]
 
 
@@ -203,6 +205,8 @@ def test_every_record_type(sources, api, httpserver) -> None:
     assert thesis.type == "phdthesis" and thesis.fields["school"].startswith("University of")
     assert thesis.title == "Neural Models of Number: Do Networks Count?"
     assert by_key["ms/Gupta14"].type == "mastersthesis"
+    assert by_key["ms/Gupta14"].fields["note"] == "In Catalan."
+    assert "note" not in by_key["conf/nips/GuptaV20"].fields  # an award note is not text
 
 
 def test_the_corr_record_is_a_preprint_with_its_arxiv_id(sources, api) -> None:
@@ -238,6 +242,17 @@ def test_a_disambiguation_page_fails_the_source_and_names_the_profiles(sources, 
     message = str(info.value)
     assert "Vima Gupta 0001 (123/4567-1)" in message and "123/4567-2" in message
     assert not [u for u in cached_urls(tmp_path) if "/pid/" in u]
+
+
+def test_a_renamed_profile_is_followed_and_its_new_pid_named(sources, api) -> None:
+    # DBLP redirects a merged profile's pid to its new one: the document names the new pid
+    api.people["9/9"] = api.people[PID]
+    result = sources(_table("9/9")).read()
+    assert len(result.records) == 8 and result.complete
+    assert all("dblp_owner" in r.extra for r in result.records)  # found by the new pid
+    [warning] = result.problems
+    assert warning.level == "warning" and f'set pid = "{PID}"' in warning.message
+    assert result.profile["dblp"] == PID
 
 
 def test_a_document_announcing_more_records_than_it_holds_is_partial(sources, api) -> None:

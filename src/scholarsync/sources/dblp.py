@@ -214,7 +214,8 @@ def element_record(element: ET.Element, owner_pid: str = "") -> Record:
     elif venue:
         fields[_VENUE_FIELD.get(entry_type, "howpublished")] = latex_escape(venue)
     for name in _COPIED:
-        value = _text(element.find(name))
+        value = _text(next((e for e in element.findall(name) if not e.get("type")), None)
+                      if name == "note" else element.find(name))  # typed notes: not text
         if value and name not in fields and not (name == "volume" and entry_type == "misc"):
             fields[name] = _PAGE_DASH.sub("--", latex_escape(value)) if name == "pages" else (
                 latex_escape(value))
@@ -276,12 +277,16 @@ def person_records(root: ET.Element, pid: str, url: str) -> tuple[list[Record], 
                           f"pid to your own profile's pid{listed}", url=url)
     records: list[Record] = []
     problems: list[Problem] = []
+    own = root.get("pid", "").strip() or pid
+    if own != pid:  # DBLP merged or renamed the profile and redirected to its new pid
+        problems.append(Problem("warning", f"DBLP now names this person {own} (the config says "
+                                f"{pid}); set pid = \"{own}\"", url, source=KIND))
     entries = [e for r in root.findall("r") for e in r]
     for element in entries:
         if element.tag == "www" or "withdrawn" in element.get("publtype", ""):
             continue
         try:
-            records.append(element_record(element, pid))
+            records.append(element_record(element, own))
         except SourceError as exc:
             problems.append(Problem("error", str(exc), exc.url or url, source=KIND))
     complete = True
@@ -347,7 +352,10 @@ class DblpSource(WebSource):
             self.context.http.forget(url)  # XML, but not this person's list
             raise
         name = root.get("name", "")
-        profile: dict[str, Any] = {"dblp": pid, "name": display_name(name)}
+        profile: dict[str, Any] = {"dblp": root.get("pid") or pid, "name": display_name(name)}
+        affiliation = _text(root.find("person/note[@type='affiliation']"))
+        if affiliation:
+            profile["affiliation"] = affiliation
         if name and name != display_name(name):
             profile["dblp_name"] = name
         homonyms = _homonyms(root)
