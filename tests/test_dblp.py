@@ -55,6 +55,7 @@ class Dblp:
                                           .read_bytes()}
         self.mode = ""
         self.requests: list[Request] = []
+        self.slept = 0  # answers held back past the client's timeout
 
     def __call__(self, request: Request) -> Response:
         self.requests.append(request)
@@ -83,7 +84,8 @@ class Dblp:
             return Response("<html><head><title>dblp</title></head><body>maintenance</body>"
                             "</html>", content_type="text/html")
         if mode == "timeout":
-            time.sleep(1.2)
+            time.sleep(0.6)
+            self.slept += 1
         return Response(body, content_type=XML)
 
 
@@ -303,6 +305,11 @@ def test_a_timeout_fails(sources, api) -> None:
     api.mode = "timeout"
     with pytest.raises(NetworkError, match="(?i)timed out|timeout"):
         sources(_table(), network="delay = 0\ntimeout = 0.3\n").read()
+    attempts = 3  # the client's first try and its two retries
+    deadline = time.monotonic() + 10
+    while api.slept < attempts and time.monotonic() < deadline:
+        time.sleep(0.05)  # let the one-thread server finish the held answers
+    assert len(api.requests) == attempts
 
 
 def test_robots_txt_closing_the_xml_exports_fails_with_that_reason(tmp_path, httpserver) -> None:
