@@ -191,7 +191,6 @@ def test_key_clash_gets_a_letter(site: Site) -> None:
     ("10.5555/nobody", "neither Crossref nor DataCite"),
     ("not-an-id", "is not a DOI, arXiv id"),
     ("2312.99999", "arXiv has no entry"),
-    ("conf/nips/GuptaV20", "DBLP record key"),
 ])
 def test_unknown_ids_are_refused_with_a_message(site: Site, target: str, message: str) -> None:
     result = add(site, target)

@@ -1,8 +1,9 @@
 """``scholarsync add ID… [--to FILE] [--dry-run]``: new ``.bib`` entries from identifiers.
 
 Each ID (a DOI bare or as a URL, an arXiv id, an eScholarship id or URL, a DBLP record key
-when a DBLP source is registered) is looked up through the source that accepts it (its
-``base_url`` and cache from the config; lookup sources are asked first). The entry is written
+``conf/nips/Smith20`` or its ``dblp.org/rec/`` URL) is looked up through the source that
+accepts it (its ``base_url`` and cache from the config; lookup sources are asked first; an id
+naming a whole profile, several works, is refused). The entry is written
 by the project's own BibTeX writer (:func:`scholarsync.outputs.bibtex.bibtex_entry`), not
 taken from the service's BibTeX (DOI content negotiation): every entry then has the same field
 names, order, escaping and identifier forms as the merged export, whichever service answered.
@@ -44,8 +45,6 @@ TEMPLATES = (
     "{fam}-{year}-{word}", "{fam}-{year}", "{fam}etal{year}", "{fam}{year}{first}",
 )
 DEFAULT_STYLE = ("{fam}{year}{word}", "lower")
-_DBLP_KEY = re.compile(r"(?:https?://dblp\.org/rec/)?(?:conf|journals|books|phd|series|"
-                       r"reference|tr|persons)/[\w.-]+/[\w.-]+(?:\.html|\.xml)?")
 _CASES = ("lower", "family", "title")
 
 
@@ -149,11 +148,9 @@ def _source_for(config: Config, target: str) -> tuple[str, SourceConfig]:
                 kind=kind, index=configured[0].index if configured else 0,
                 options=dict(configured[0].options) if configured else {},
                 base_url=configured[0].base_url if configured else None)
-    if _DBLP_KEY.fullmatch(target.strip()):
-        raise UsageError(f"{target!r} is a DBLP record key, and no installed source reads "
-                         "DBLP records; give the work's DOI or arXiv id instead")
-    raise UsageError(f"{target!r} is not a DOI, arXiv id, eScholarship id or URL, or other "
-                     f"identifier a source recognizes (sources: {', '.join(kinds)})")
+    raise UsageError(f"{target!r} is not a DOI, arXiv id, eScholarship id or URL, DBLP record "
+                     f"key, or other identifier a source recognizes (sources: "
+                     f"{', '.join(kinds)})")
 
 
 def _identities(record: Record) -> set[tuple[str, str]]:
@@ -169,11 +166,15 @@ def _existing(record: Record, pubs: list[Publication]) -> str:
 
 
 def _known(target: str, pubs: list[Publication]) -> str:
-    """The key of the work in ``pubs`` that has the DOI or arXiv id ``target`` names."""
+    """The key of the work in ``pubs`` that has the DOI, arXiv id or other identifier a
+    source declares (a DBLP record key, an eScholarship id) that ``target`` names."""
     doi = normalize_doi(target) if re.match(r"\s*(doi:|https?://(dx\.)?doi\.org/|10\.)",
                                             target, re.IGNORECASE) else None
     arxiv = normalize_arxiv(target)
     arxiv = arxiv_base(arxiv) if arxiv else None
+    declared = [(spec.name, found) for spec in registry.rules().identifiers
+                if spec.parse is not None and spec.name not in ("doi", "arxiv")
+                and (found := spec.parse(target.strip()))]
     for pub in pubs:
         works: list[Work] = [pub, *pub.records]
         for record in works:
@@ -181,6 +182,8 @@ def _known(target: str, pubs: list[Publication]) -> str:
                 return pub.key
             theirs = normalize_arxiv(record.ids.get("arxiv"))
             if arxiv and theirs and arxiv_base(theirs) == arxiv:
+                return pub.key
+            if any(record.ids.get(name) == value for name, value in declared):
                 return pub.key
     return ""
 
@@ -227,6 +230,10 @@ def add(config: Config, targets: list[str], to: Path | None = None, *, dry_run: 
                 raise UsageError(f"{target}: could not be looked up: {exc}") from None
             if not records:
                 raise UsageError(f"{target}: {kind} gave no record for it")
+            if len(records) > 1:  # a profile (an ORCID iD, a DBLP pid), not one work
+                raise UsageError(f"{target}: names {len(records)} works in {kind} (a profile?), "
+                                 "not one; give the id of one work (a DOI, an arXiv id, a DBLP "
+                                 "record key …)")
             record = records[0]
             item = AddItem(target, source=kind)
             item.existing = _existing(record, pubs + added)

@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "arxiv": "scholarsync.sources.arxiv:ArxivSource",
     "academicpages": "scholarsync.sources.academicpages:AcademicpagesSource",
     "hugo": "scholarsync.sources.hugo:HugoSource",
+    "dblp": "scholarsync.sources.dblp:DblpSource",
 }
 
 def _arxiv_key(value: str) -> str | None:
