@@ -169,18 +169,26 @@ class HttpClient:
 
     def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
             max_age_hours: float | None = None,
-            headers: dict[str, str] | None = None) -> Page:
+            headers: dict[str, str] | None = None,
+            secret_params: dict[str, str] | None = None) -> Page:
         """Fetch ``url`` (canonical, real host) politely through the cache; see module doc.
 
         ``headers`` are sent with the request (an API's ``Accept``, a token): they never
-        enter the cache key, and none of them is stored with the cached copy."""
+        enter the cache key, and none of them is stored with the cached copy.
+        ``secret_params`` (an API key a service takes in the query string) are added to the
+        URL only as it is sent to that URL's host: never part of the cache key, a cached copy,
+        an error message or a log line."""
         if expect not in ("html", "text", "any"):
             raise ValueError(f"expect must be 'html', 'text' or 'any', not {expect!r}")
         canonical = canonical_url(url)
         if base_url and not self.offline:
             self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
         max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
-        page = self._get(canonical, expect, max_age, robots=True, headers=headers)
+        self._state.secrets = (origin_of(canonical), dict(secret_params or {}))
+        try:
+            page = self._get(canonical, expect, max_age, robots=True, headers=headers)
+        finally:
+            self._state.secrets = ("", {})
         self._note_expiry(page, max_age)
         return page
 

@@ -9,9 +9,10 @@ blocks are caught before any body reaches the cache.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -49,6 +50,8 @@ class TransportState:
     requests_made: int = 0
     current: str = ""  # the URL the client was asked for (named in error messages)
     rules: tuple[BlockRule, ...] = ()  # block rules the sources registered for their hosts
+    # (origin, params): query parameters added, for that origin only, to the URL sent
+    secrets: tuple[str, dict[str, str]] = ("", {})
 
     def rules_for(self, host: str) -> list[BlockRule]:
         return [rule for rule in self.rules if rule.applies(host)]
@@ -73,6 +76,46 @@ class TransportState:
         return url
 
 
+_REDACTED: set[str] = set()  # secret values sent so far: never shown in a log line
+
+
+class _Redact(logging.Filter):
+    """Hides secret query values in urllib3's debug lines (``--verbose`` shows them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _REDACTED:
+            message = record.getMessage()
+            if any(s in message for s in _REDACTED):
+                record.msg, record.args = redact(message), ()
+        return True
+
+
+_FILTER = _Redact()
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret sent so far replaced by ``***``."""
+    for secret in _REDACTED:
+        text = text.replace(secret, "***")
+    return text
+
+
+def with_secrets(url: str, canonical: str, secrets: tuple[str, dict[str, str]]) -> str:
+    """The URL to send: ``url`` plus the secret parameters when ``canonical`` is on their
+    origin (a redirect to another host never carries them)."""
+    origin, params = secrets
+    if not params or origin_of(canonical) != origin or urlsplit(canonical).path == "/robots.txt":
+        return url
+    values = {k: v for k, v in params.items() if v}
+    if not values:
+        return url
+    logger = logging.getLogger("urllib3.connectionpool")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    _REDACTED.update(values.values())
+    return url + ("&" if urlsplit(url).query else "?") + urlencode(values)
+
+
 def blocked_earlier(url: str, host: str, reason: str) -> BlockedError:
     return BlockedError(f"{url}: not requested, {host} blocked us earlier in this run "
                         f"({reason})", url=url)
@@ -95,14 +138,19 @@ class MirrorAdapter(HTTPAdapter):
             raise blocked_earlier(shown, host, info.blocked)
         self._pace(info)
         sent = request.copy()
-        sent.url = self.state.to_mirror(canonical)
+        mirror = self.state.to_mirror(canonical)
+        sent.url = with_secrets(mirror, canonical, self.state.secrets)
         if sent.url != canonical and proxies:  # proxy settings were chosen for the real host
-            proxies = requests.utils.get_environ_proxies(sent.url)
+            proxies = requests.utils.get_environ_proxies(mirror)
         self.state.requests_made += 1
         info.requests += 1
         try:
             response = super().send(sent, stream=True, timeout=timeout, verify=verify,
                                     cert=cert, proxies=proxies)
+        except requests.RequestException as exc:
+            if sent.url != mirror:  # its message names the URL sent: hide the secret
+                exc.args = (redact(str(exc)),)
+            raise
         finally:
             info.last = time.monotonic()
         try:

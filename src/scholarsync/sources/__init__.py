@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "orcid": "scholarsync.sources.orcid:OrcidSource",
     "crossref": "scholarsync.sources.crossref:CrossrefSource",
     "arxiv": "scholarsync.sources.arxiv:ArxivSource",
+    "openalex": "scholarsync.sources.openalex:OpenalexSource",
+    "semanticscholar": "scholarsync.sources.semanticscholar:SemanticscholarSource",
 }
 
 def _arxiv_key(value: str) -> str | None:
