@@ -319,7 +319,7 @@ class HttpClient:
                 raise type(exc)(f"{url}: not fetched, {exc}", url=url) from None
             self._robots[origin] = rules
             host = self._state.host(host_of(url))
-            host.delay = max(self.network.delay, rules.crawl_delay)
+            host.delay = max(host.delay, self.network.delay, rules.crawl_delay)  # keep pace()
         if rules.unreachable:
             raise _Unreachable(f"{url}: not fetched, robots.txt of {origin} could not be read "
                                f"({rules.unreachable})", url=url)

@@ -153,9 +153,9 @@ def paper_record(paper: dict[str, Any], today: str) -> Record:
         fields[{"article": "journal", "inproceedings": "booktitle",
                 "incollection": "booktitle", "phdthesis": "school"}.get(
             entry_type, "howpublished")] = latex_escape(venue)
-    pages = _text(journal.get("pages")).replace("\u2013", "-")
-    if pages:
-        fields["pages"] = latex_escape(re.sub(r"\s*-+\s*", "--", pages))
+    pages = [p.strip() for p in re.split(r"[-\u2013]+", _text(journal.get("pages")))]
+    if any(pages):
+        fields["pages"] = "--".join(latex_escape(p) for p in pages if p)
     volume = _text(journal.get("volume"))
     if volume:
         fields["volume"] = latex_escape(volume)
