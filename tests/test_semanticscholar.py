@@ -276,5 +276,6 @@ def test_config_rejects_a_bad_author(sources) -> None:
 def test_inspect_an_author_url(sources, api) -> None:
     source = sources(_table())
     url = "https://www.semanticscholar.org/author/Vima-Gupta/9000001"
-    assert s2.SemanticscholarSource.accepts(url) and not s2.SemanticscholarSource.accepts("123")
+    assert s2.SemanticscholarSource.accepts(url) and s2.SemanticscholarSource.accepts("9000001")
+    assert not s2.SemanticscholarSource.accepts("https://openalex.org/A5000000001")
     assert len(source.inspect(url)) == 3

@@ -271,3 +271,14 @@ def test_without_the_openalex_key_only_openalex_fails(site: Site, monkeypatch) -
     assert openalex.KEY_ENV in status["openalex"]["detail"]
     assert status["semanticscholar"]["status"] == "fresh"
     assert status["openalex"]["requests"] == 0
+
+
+def test_inspect_accepts_an_openalex_and_a_semantic_scholar_author(site: Site) -> None:
+    config = str(site.root / "scholarsync.toml")
+    works = CliRunner().invoke(cli, ["inspect", "--config", config,
+                                     "https://openalex.org/A5000000001"])
+    assert works.exit_code == 0, works.stderr
+    assert OA_ONLY in [r["title"] for r in json.loads(works.stdout)]
+    papers = CliRunner().invoke(cli, ["inspect", "--config", config, "9000001"])
+    assert papers.exit_code == 0, papers.stderr
+    assert [r["ids"]["semanticscholar"][-1] for r in json.loads(papers.stdout)] == ["1", "2", "3"]

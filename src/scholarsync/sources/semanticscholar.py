@@ -227,7 +227,7 @@ class SemanticscholarSource(WebSource):
 
     @classmethod
     def accepts(cls, target: str) -> bool:
-        return "semanticscholar.org/author/" in target and author_id(target) is not None
+        return author_id(target) is not None  # a bare number: no other source has those
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
