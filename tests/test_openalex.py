@@ -280,6 +280,13 @@ def test_the_key_is_sent_but_never_stored_or_logged(sources, api, tmp_path, capl
     assert again.requests == 0 and again.status == "cache" and len(again.records) == 4
 
 
+def test_offline_the_cache_serves_without_a_key(sources, api, monkeypatch) -> None:
+    assert len(sources(_table()).read().records) == 4
+    monkeypatch.delenv(openalex.KEY_ENV)
+    again = sources(_table(), offline=True).read()
+    assert len(again.records) == 4 and again.requests == 0
+
+
 def test_a_refused_key_is_a_block_named_without_the_key(sources, api, httpserver) -> None:
     api.mode = "403"
     with pytest.raises(BlockedError, match=openalex.KEY_ENV) as info:
