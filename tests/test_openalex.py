@@ -268,6 +268,7 @@ def test_without_a_key_the_source_fails_with_a_clear_message(sources, api, https
 
 def test_the_key_is_sent_but_never_stored_or_logged(sources, api, tmp_path, caplog) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # as --verbose does
     result = sources(_table()).read()
     assert len(result.records) == 4
     assert {r.args.get("api_key") for r in api.requests} == {KEY}
