@@ -1,6 +1,6 @@
 """Record the example site's cache/ from demo pages served on 127.0.0.1.
 
-The pages are WRITTEN FOR THE DEMO from the facts in the project's FACTS.md (titles, authors,
+The pages are WRITTEN FOR THE DEMO from what is known of the example's works (titles, authors,
 venues, volumes, years that are known); nothing unknown is invented: the 2022 poster's title is
 marked as not recorded, no abstract is copied, and no citation count is given. Scholar article
 ids in the demo profile are made up and labelled as such in the page.

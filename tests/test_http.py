@@ -16,7 +16,8 @@ from pytest_socket import disable_socket, enable_socket
 from scholarsync import PROJECT_URL, __version__
 from scholarsync.config import load_config
 from scholarsync.errors import DisallowedError, NetworkError, NotInCacheError
-from scholarsync.net.client import HttpClient, HttpStatusError, NotFoundError, _retry_after
+from scholarsync.net.client import HttpClient, HttpStatusError, NotFoundError
+from scholarsync.net.transport import retry_after as _retry_after
 from tests.http_helpers import (
     CORPUS,
     ESCHOLARSHIP,

@@ -159,7 +159,10 @@ def test_profile_url_has_a_fixed_parameter_order() -> None:
     ("https://scholar.google.com/citations?user=short", None),
     ("https://example.org/citations?user=Yno2pxMAAAAJ", None),
     ("https://escholarship.org/uc/item/5cz2v6d5", None),
-    ("Yno2pxMAAAAJ", None),
+    ("Yno2pxMAAAAJ", "Yno2pxMAAAAJ"),  # bare, as the config takes it (issue 9)
+    (" LZ5D_p4AAAAJ ", "LZ5D_p4AAAAJ"),
+    ("A50238883911", None),  # an OpenAlex-style id, not Scholar's
+    ("2311.15194", None),
 ])
 def test_profile_user_and_accepts(target: str, user: str | None) -> None:
     assert profile_user(target) == user

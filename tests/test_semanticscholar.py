@@ -57,6 +57,9 @@ class S2:
             return Response("not found", status=404)
         if self.mode == "429":
             return Response("Too Many Requests", status=429)
+        if self.mode == "429-short-once":
+            self.mode = ""
+            return Response("Too Many Requests", status=429, headers={"Retry-After": "1"})
         if self.mode == "403":
             return json_response({"message": "Forbidden"}, 403)
         offset = int(request.args.get("offset", "0"))
@@ -214,6 +217,20 @@ def test_429_is_a_block_for_the_run(sources, api, httpserver) -> None:
     with pytest.raises(BlockedError, match="429"):
         sources(_table()).read()
     assert len(api_paths(httpserver)) == 1  # never retried
+
+
+def test_without_a_key_a_short_retry_after_is_still_a_block(sources, api, httpserver) -> None:
+    api.mode = "429-short-once"
+    with pytest.raises(BlockedError, match="429"):
+        sources(_table()).read()
+    assert len(api_paths(httpserver)) == 1
+
+
+def test_with_a_key_a_short_retry_after_is_waited_for(sources, api, monkeypatch) -> None:
+    monkeypatch.setenv(s2.KEY_ENV, KEY)
+    api.mode = "429-short-once"
+    result = sources(_table()).read()
+    assert len(result.records) == 3 and len(api.requests) == 2  # asked again after 1 s
 
 
 @pytest.mark.parametrize("mode", ["page2-500", "page2-malformed", "back", "empty"])

@@ -23,8 +23,8 @@ from typing import Any
 import click
 
 from scholarsync import __version__
-from scholarsync.app.terminal import field, printable
-from scholarsync.errors import ScholarsyncError
+from scholarsync.app.terminal import field, printable, relative
+from scholarsync.errors import ScholarsyncError, os_problem
 
 CONFIG_HELP = "Path of scholarsync.toml (default: ./scholarsync.toml)."
 
@@ -43,6 +43,9 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
         except ScholarsyncError as exc:
             _err(f"scholarsync: {exc}")
             sys.exit(exc.exit_status)
+        except OSError as exc:  # the user's setup: unreadable, read-only, full disk, a folder…
+            _err(f"scholarsync: {os_problem(exc)}")
+            sys.exit(2)
         except KeyboardInterrupt:
             _err("scholarsync: interrupted")
             sys.exit(130)
@@ -83,7 +86,8 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change.")
 @click.option("--force", is_flag=True, help="Overwrite managed sections edited by hand.")
 @click.option("--json", "as_json", is_flag=True, help="Print the change report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the report.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing unless something needs attention (warnings go to stderr).")
 @click.option("-v", "--verbose", is_flag=True, help="Print every warning and more detail.")
 @click.pass_context
 @_guard
@@ -103,19 +107,18 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
     if run.locked_by is not None:
         _err(f"scholarsync: another sync holds the lock ({run.locked_by}); nothing done")
         sys.exit(0)
-    if not quiet or verbose:
-        for line in problem_lines(run.summary, verbose):
-            _err(line)
+    for line in problem_lines(run.summary, verbose):  # warnings reach stderr, --quiet or not
+        _err(line)
     if dry_run and run.outcome is not None:
         for planned in run.outcome.changed_files:
             click.echo(printable(file_diff(planned, config.root)), nl=False)
     if as_json:
         click.echo(json_report(run.summary), nl=False)
-    else:
+    elif not quiet or run.status != 0:  # --quiet: nothing when nothing needs attention
         click.echo(printable(text_report(run.summary, dry_run=dry_run or check)), nl=False,
                    err=dry_run)
     if check and run.out_of_date:
-        names = ", ".join(p.name for p in run.out_of_date)
+        names = ", ".join(relative(p, config.root) for p in run.out_of_date)
         _err(f"scholarsync: outputs out of date: {names}")
     sys.exit(run.status)
 
@@ -129,12 +132,13 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
     """Re-render the managed sections from the saved library, without fetching."""
     from scholarsync.app import commands
 
-    outcome, status = commands.render(_load(ctx, config_path), force=force)
+    config = _load(ctx, config_path)
+    outcome, status = commands.render(config, force=force)
     for planned in outcome.files:
         state = "updated" if planned.path in outcome.written else "unchanged"
-        _err(f"{planned.path}: {state} [{planned.detail}]")
+        _err(f"{relative(planned.path, config.root)}: {state} [{planned.detail}]")
     for page in outcome.pages_without_markers:
-        _err(f"{page}: no scholarsync markers, left untouched")
+        _err(f"{relative(page, config.root)}: no scholarsync markers, left untouched")
     for message in outcome.edited + outcome.section_errors:
         _err(f"scholarsync: {message}")
     sys.exit(status)
@@ -144,7 +148,9 @@ def render(ctx: click.Context, config_path: str | None, force: bool) -> None:
 
 @cli.command(name="list")
 @_config_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (CONTRACT §6).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array, one object per publication (key, title, authors, "
+              "year, venue, ids, links, citations, sources).")
 @click.pass_context
 @_guard
 def list_command(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
@@ -232,30 +238,53 @@ def inspect(ctx: click.Context, config_path: str | None, target: str, offline: b
 
 
 @cli.command()
+@_config_option
 @click.option("--github-action", is_flag=True,
               help="Also write .github/workflows/scholarsync.yml (weekly sync).")
 @click.option("--pull-request", is_flag=True,
               help="With --github-action: open a pull request instead of committing.")
-@click.option("--force", is_flag=True, help="Overwrite existing files.")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
-              help="Folder to write into (default: the current one).")
+@click.option("--name", default=None, help="Your name as in author lists (else asked).")
+@click.option("--aliases", default=None,
+              help="Other spellings of your name, separated by ';' (else asked).")
+@click.option("--page", default=None, help="The profile page (default: index.md).")
+@click.option("--scholar", default=None, help="Google Scholar user id or profile URL.")
+@click.option("--force", is_flag=True,
+              help="Overwrite existing files (an existing config is kept as .bak).")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Folder to write into (default: the config's folder, else the current one).")
+@click.pass_context
 @_guard
-def init(github_action: bool, pull_request: bool, force: bool, directory: str) -> None:
+def init(ctx: click.Context, config_path: str | None, github_action: bool, pull_request: bool,
+         name: str | None, aliases: str | None, page: str | None, scholar: str | None,
+         force: bool, directory: str | None) -> None:
     """Write a starter scholarsync.toml (asks a few questions on a terminal)."""
-    from scholarsync.app.init import write_starter
+    from scholarsync.app.init import Answers, write_starter
+    from scholarsync.config import CONFIG_NAME
+    from scholarsync.errors import UsageError
 
-    for path in write_starter(Path(directory), github_action=github_action,
-                              pull_request=pull_request, force=force,
-                              interactive=sys.stdin.isatty()):
+    config = config_path or (ctx.obj or {}).get("config")
+    if config and directory and Path(config).parent != Path(directory):
+        raise UsageError("give either --config or --dir, not both")
+    folder = Path(directory) if directory else Path(config).parent if config else Path(".")
+    answers = Answers(name=name, page=page, scholar=scholar,
+                      aliases=None if aliases is None else
+                      tuple(a.strip() for a in aliases.split(";") if a.strip()))
+    for path in write_starter(folder, github_action=github_action, pull_request=pull_request,
+                              force=force, interactive=sys.stdin.isatty(), answers=answers,
+                              config_name=Path(config).name if config else CONFIG_NAME):
         _err(f"wrote {path}")
+    for note in answers.notes:
+        _err(f"scholarsync: note: {note}")
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
-    if not verbose:
-        for noisy in ("urllib3", "requests_cache", "bibtexparser"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    """Warnings always; with --verbose, scholarsync's own detail (requests, cache, matching),
+    never the debug chatter of the libraries underneath (filelock, urllib3, requests-cache)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("scholarsync").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("urllib3", "requests_cache", "bibtexparser", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def main() -> None:

@@ -57,6 +57,7 @@ class NetworkConfig:
     max_bytes: int = 5_000_000
     user_agent: str = ""
     email: str = ""  # sent as mailto to services with a polite pool
+    source_budget: float = 600.0  # seconds one source may spend on the network in a run
 
 
 @dataclass(frozen=True)
@@ -286,8 +287,13 @@ class _Parser:
         outputs: dict[str, Path] = {}
         for key in keys:
             path = self.optional_path(table, key, "outputs")
-            if path is not None:
-                outputs[key] = path
+            if path is None:
+                continue
+            folder = output_registry.output_class(key).folder
+            if path.is_dir() != folder and path.exists():
+                raise self.error(f"outputs.{key}", f"{path} is a {'file' if folder else 'folder'};"
+                                 f" this output writes {'a folder' if folder else 'one file'}")
+            outputs[key] = path
         return outputs
 
     def outputs_apart(self, outputs: dict[str, Path], profile: ProfileConfig,
@@ -308,19 +314,29 @@ class _Parser:
 
     def network(self, table: dict[str, Any]) -> NetworkConfig:
         keys = ("cache_dir", "delay", "timeout", "max_age_hours", "max_bytes", "user_agent",
-                "email")
+                "email", "source_budget")
         self.check_keys(table, keys, "network")
         timeout = self.number(table, "timeout", "network", 20.0)
         if timeout <= 0:
             raise self.error("network.timeout", "must be more than 0 seconds")
+        budget = self.number(table, "source_budget", "network", 600.0)
+        if budget < 1:
+            raise self.error("network.source_budget", "seconds one source may spend on the "
+                             f"network in a run: a number of at least 1 (default 600), got "
+                             f"{budget:g}")
+        cache_dir = self.path(self.string(table, "cache_dir", "network", "cache"))
+        if cache_dir.exists() and not cache_dir.is_dir():
+            raise self.error("network.cache_dir", f"{cache_dir} is a file; give a folder (it is "
+                             "created when missing)")
         return NetworkConfig(
-            cache_dir=self.path(self.string(table, "cache_dir", "network", "cache")),
+            cache_dir=cache_dir,
             delay=self.number(table, "delay", "network", 1.0),
             timeout=timeout,
             max_age_hours=self.number(table, "max_age_hours", "network", 24.0),
             max_bytes=int(self.number(table, "max_bytes", "network", 5_000_000, 1024)),
             user_agent=self.string(table, "user_agent", "network"),
             email=self.string(table, "email", "network").strip(),
+            source_budget=budget,
         )
 
     def matching(self, table: dict[str, Any]) -> MatchConfig:
@@ -341,6 +357,9 @@ class _Parser:
         if not isinstance(group, bool):
             raise self.error("render.group_by_type", "must be true or false")
         templates = self.optional_path(table, "templates", "render")
+        if templates is not None and not templates.is_dir():
+            raise self.error("render.templates", f"names {templates}, which is not a folder; "
+                             "give the folder holding your publications.md.j2/… templates")
         if templates is None and (self.root / "templates").is_dir():
             templates = self.root / "templates"
         return RenderConfig(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class ScholarsyncError(Exception):
     """Base class of every expected failure (never shown as a traceback)."""
@@ -43,6 +45,11 @@ class NetworkError(SourceError):
     """Connection refused, timeout, 5xx after retries, redirect loop, oversized body."""
 
 
+class BudgetExceededError(NetworkError):
+    """A source used up its time budget (``[network] source_budget``); the rest of it is not
+    read in this run."""
+
+
 class NotInCacheError(SourceError):
     """Offline mode and the page was never cached."""
 
@@ -71,3 +78,25 @@ class HandEditedError(ScholarsyncError):
     """A managed section was edited by hand since the tool wrote it (use --force)."""
 
     exit_status = 1
+
+
+_OS_CAUSES = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENOTDIR: "a part of this path is a file, not a folder",
+    errno.ENOENT: "no such file or folder",
+    errno.EEXIST: "already exists",
+}
+
+
+def os_problem(exc: OSError) -> str:
+    """One line naming the path and the cause of an operating-system error; nothing was lost
+    (every write goes through a temp file and a rename)."""
+    cause = _OS_CAUSES.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
+    where = " -> ".join(paths) if paths else "a file"
+    return f"{where}: {cause}; nothing was changed there (check the path and its permissions)"

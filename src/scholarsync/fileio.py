@@ -1,37 +1,124 @@
-"""Atomic writes: temp file in the same folder, fsync, rename; only when the bytes change."""
+"""Atomic writes: temp file in the same folder, fsync, rename; only when the bytes change.
+
+New files get the permissions of the user's umask (an existing file keeps its mode); the folder
+is fsynced after the rename; temp files that a killed run left behind (our own naming only) are
+removed the next time that folder is written to. A file that changed on disk after the run read
+it (an editor saving the page meanwhile) is not replaced: :class:`ChangedMeanwhileError`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
+from scholarsync.errors import ScholarsyncError
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when the file
-    already holds exactly these bytes."""
-    path = Path(path)
+#: A temp file older than this is a killed run's leftover (runs are serialised by the lock).
+STALE_TEMP_SECONDS = 60.0
+_TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # mkstemp(prefix=".NAME.", suffix=".tmp")
+_cleaned: set[Path] = set()
+_UNREAD = object()
+
+
+class ChangedMeanwhileError(ScholarsyncError):
+    """The file changed on disk between the run's read and its write; it was left as it is."""
+
+    exit_status = 1
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"{path} changed while scholarsync was running (saved in an editor?); "
+                         "it was left as it is: run again to update it")
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets from the umask (0644 under the usual 022)."""
+    return 0o666 & ~_umask()
+
+
+def remove_stale_temps(folder: Path, now: float | None = None) -> list[Path]:
+    """Delete temp files of our own naming older than :data:`STALE_TEMP_SECONDS`."""
+    removed: list[Path] = []
+    now = time.time() if now is None else now
     try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.endswith(".tmp") and _TEMP_NAME.match(name)):
+            continue
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if now - path.lstat().st_mtime > STALE_TEMP_SECONDS and path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNREAD) -> bool:
+    """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when the file
+    already holds exactly these bytes.
+
+    ``expected``: the bytes the run read (None: the file did not exist). When the file no longer
+    holds them just before the rename, nothing is written and ChangedMeanwhileError is raised.
+    """
+    path = Path(path)
+    current = _read_or_none(path)
+    if current == data:
+        return False
+    if expected is not _UNREAD and current != expected:
+        raise ChangedMeanwhileError(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder not in _cleaned:
+        _cleaned.add(folder)
+        remove_stale_temps(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = new_file_mode()
+        os.chmod(tmp, mode)
+        if expected is not _UNREAD and _read_or_none(path) != expected:
+            raise ChangedMeanwhileError(path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    _fsync_folder(folder)
     return True
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def write_text_atomic(path: Path, text: str) -> bool:

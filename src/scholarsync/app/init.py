@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
 from scholarsync import INSTALL_REQUIREMENT
 from scholarsync.config import CONFIG_NAME
-from scholarsync.errors import ConfigError
+from scholarsync.errors import ConfigError, UsageError
 from scholarsync.fileio import write_atomic
 
 WORKFLOW_PATH = Path(".github/workflows/scholarsync.yml")
+PLACEHOLDER_NAME = "Your Name"
 
 _CONFIG = """\
 # scholarsync configuration: see the README for every key.
 [profile]
 name = {name}
-aliases = []
+aliases = {aliases}
 page = {page}
 
 [[sources]]
@@ -110,9 +112,39 @@ def _ask(interactive: bool, prompt: str, default: str) -> str:
     return click.prompt(prompt, default=default, err=True) if interactive else default
 
 
-def starter_config(name: str, page: str, scholar_user: str) -> str:
+@dataclass
+class Answers:
+    """What ``init`` puts in the starter config; None: ask on a terminal, else the default."""
+
+    name: str | None = None
+    aliases: tuple[str, ...] | None = None
+    page: str | None = None
+    scholar: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the user should still do
+
+    def resolve(self, interactive: bool) -> None:
+        if self.name is None:
+            self.name = _ask(interactive, "Your name, as in author lists", PLACEHOLDER_NAME)
+        if self.name.strip() in ("", PLACEHOLDER_NAME):
+            self.name = PLACEHOLDER_NAME
+            self.notes.append(f"the owner is the placeholder {PLACEHOLDER_NAME!r}: set [profile] "
+                              "name (and aliases) in the config, or run init --name \"…\"")
+        if self.aliases is None:
+            spelled = _ask(interactive, "Other spellings of your name, separated by ';' (e.g. "
+                           "\"V. Gupta; Gupta, V.\"; empty for none)", "")
+            self.aliases = tuple(a.strip() for a in spelled.split(";") if a.strip())
+        if self.page is None:
+            self.page = _ask(interactive, "Profile page holding the managed sections", "index.md")
+        if self.scholar is None:
+            self.scholar = _ask(interactive, "Google Scholar user id (empty for none)", "")
+        match = re.search(r"user=([\w-]{12})", self.scholar)
+        self.scholar = match.group(1) if match else self.scholar.strip()
+
+
+def starter_config(name: str, page: str, scholar_user: str, aliases: tuple[str, ...] = ()) -> str:
     scholar = _SCHOLAR.format(user=_toml_string(scholar_user)) if scholar_user else ""
-    return _CONFIG.format(name=_toml_string(name), page=_toml_string(page), scholar=scholar)
+    return _CONFIG.format(name=_toml_string(name), page=_toml_string(page), scholar=scholar,
+                          aliases="[" + ", ".join(map(_toml_string, aliases)) + "]")
 
 
 def workflow(pull_request: bool = False) -> str:
@@ -123,22 +155,33 @@ def workflow(pull_request: bool = False) -> str:
 
 
 def write_starter(directory: Path, *, github_action: bool = False, pull_request: bool = False,
-                  force: bool = False, interactive: bool = False) -> list[Path]:
-    """Write the starter files; refuses to overwrite unless ``force``."""
+                  force: bool = False, interactive: bool = False,
+                  answers: Answers | None = None, config_name: str = CONFIG_NAME) -> list[Path]:
+    """Write the starter files; refuses to overwrite unless ``force`` (an existing config is
+    then kept beside it as ``<name>.bak``). ``answers.notes`` says what is left to do."""
+    if pull_request and not github_action:
+        raise UsageError("--pull-request goes with --github-action (it sets how the workflow "
+                         "publishes); add --github-action or leave it out")
+    answers = answers if answers is not None else Answers()
     written: list[Path] = []
-    config = directory / CONFIG_NAME
+    config = directory / config_name
     if config.exists() and not force and not github_action:
-        raise ConfigError(str(config), None, "already exists; use --force to overwrite it")
+        raise ConfigError(str(config), None, "already exists; use --force to overwrite it "
+                          "(the old one is then kept as a .bak file)")
     if not config.exists() or force:
-        name = _ask(interactive, "Your name, as in author lists", "Your Name")
-        page = _ask(interactive, "Profile page holding the managed sections", "index.md")
-        user = _ask(interactive, "Google Scholar user id (empty for none)", "")
-        match = re.search(r"user=([\w-]{12})", user)
-        user = match.group(1) if match else user.strip()
-        write_atomic(config, starter_config(name, page, user).encode())
+        answers.resolve(interactive)
+        assert answers.name is not None and answers.page is not None
+        text = starter_config(answers.name, answers.page, answers.scholar or "",
+                              answers.aliases or ())
+        if config.exists() and config.read_bytes() != text.encode():
+            backup = config.with_name(config.name + ".bak")
+            write_atomic(backup, config.read_bytes())
+            written.append(backup)
+            answers.notes.append(f"your previous config is kept as {backup.name}")
+        write_atomic(config, text.encode())
         written.append(config)
         (directory / "bib").mkdir(exist_ok=True)
-        page_path = directory / page
+        page_path = directory / answers.page
         if not page_path.exists():
             write_atomic(page_path, b"## Publications\n<!-- scholarsync:begin publications -->\n"
                          b"<!-- scholarsync:end publications -->\n")

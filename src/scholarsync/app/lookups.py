@@ -18,7 +18,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from scholarsync.app.reading import Progress, _failure, _relative_locations, fill_from_last_good
+from scholarsync.app.reading import (
+    Progress,
+    _failure,
+    _relative_locations,
+    fill_from_last_good,
+    over_budget,
+    time_budget,
+)
 from scholarsync.config import Config
 from scholarsync.core.library import Library
 from scholarsync.core.merge import MergeResult, merge_records
@@ -110,7 +117,8 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 progress(f"looking up ids: {source.config.label}")
             before, found = context.requests_made, len(source.records)
             try:
-                results[index] = source.lookup(pubs)
+                with time_budget(context, source.config.label):
+                    results[index] = source.lookup(pubs)
             except SourceError as exc:
                 results[index] = _failure(source.kind, exc)
             except Exception as exc:  # a bug in one source must not stop the others
@@ -118,7 +126,7 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 results[index] = _failure(source.kind, RuntimeError(
                     f"internal error ({type(exc).__name__}: {exc})"))
             requests[index] = requests.get(index, 0) + context.requests_made - before
-            result = results[index]
+            result = over_budget(results[index], context, source.config.label)
             if result.status == "failed":
                 failed.add(index)
                 result.records = list(source.records)  # what it found before failing

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scholarsync.config import Config
@@ -32,6 +33,34 @@ def _failure(kind: str, exc: Exception) -> SourceResult:
                         problems=[Problem(level, reason, source=kind)])
 
 
+@contextmanager
+def time_budget(context: SourceContext, label: str) -> Iterator[None]:
+    """The source's requests stop once it has spent ``[network] source_budget`` seconds in
+    this run (summed over every call with this label); see :meth:`HttpClient.budget`."""
+    if context.offline:  # no network, nothing to bound
+        yield
+        return
+    with context.http.budget(label):
+        yield
+
+
+def over_budget(result: SourceResult, context: SourceContext, label: str) -> SourceResult:
+    """A source that used up its time budget failed for this run (exit 3, its last good data
+    stands in), keeping what it read; its per-request budget messages become one."""
+    http = context._http
+    if http is None or label not in http.exhausted:
+        return result
+    seconds = context.config.network.source_budget
+    reason = (f"stopped after its time budget of {seconds:g} s ([network] source_budget); "
+              "the rest was not read in this run")
+    result.problems = [p for p in result.problems if "source_budget" not in p.message]
+    result.problems.append(Problem("error", f"{label}: {reason}", source=result.kind))
+    result.status = "failed"
+    result.complete = False
+    result.detail = reason
+    return result
+
+
 def read_source(config: Config, index: int, context: SourceContext) -> SourceResult:
     """Read one configured source; any failure is contained in the result."""
     source_config = config.sources[index]
@@ -39,12 +68,14 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     before = context.requests_made
     try:
         source = source_class(kind)(source_config, context)
-        result = source.read()
+        with time_budget(context, source_config.label):
+            result = source.read()
     except SourceError as exc:
         result = _failure(kind, exc)
     except Exception as exc:  # a bug in one source must not stop the others
         log.debug("source %s crashed", kind, exc_info=True)
         result = _failure(kind, RuntimeError(f"internal error ({type(exc).__name__}: {exc})"))
+    over_budget(result, context, source_config.label)
     result.requests = context.requests_made - before  # the client's one counter
     _relative_locations(result, config.root)
     return result

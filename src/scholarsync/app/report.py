@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scholarsync.app.sync import SyncOutcome
+from scholarsync.app.terminal import relative
 from scholarsync.model import Publication, SourceResult
 from scholarsync.outputs.base import FileChange
 
@@ -15,10 +16,7 @@ _STATUS = {"fresh": "fresh", "cache": "from cache", "stale": "stale", "failed": 
 
 
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+    return relative(path, root)
 
 
 def _brief(pub: Publication) -> dict[str, Any]:
@@ -43,9 +41,10 @@ def summary(outcome: SyncOutcome, root: Path) -> dict[str, Any]:
         "unchanged": diff.unchanged,
         "sources": [_source(r) for r in outcome.build.results],
         "files": [{"path": _rel(f.path, root), "role": f.role, "changed": f.changed,
-                   "sections": f.detail} for f in outcome.files],
+                   "written": f.path in outcome.written, "sections": f.detail}
+                  for f in outcome.files],
         "untouched_pages": [_rel(p, root) for p in outcome.pages_without_markers],
-        "refused": list(outcome.edited),
+        "refused": list(outcome.edited) + [r for r in [outcome.removal_refused] if r],
         "errors": list(outcome.section_errors),
         "problems": [str(p) for p in outcome.build.problems + outcome.problems],
         "suggestions": list(outcome.build.suggestions),
@@ -85,10 +84,14 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
     lines += [f"  - {_line(p)}" for p in data["removed"]]
     lines.append("sources:")
     lines += [f"  {source_line(s)}" for s in data["sources"]]
-    verb = "would write" if dry_run else "wrote"
     lines.append("files:")
     for planned in data["files"]:
-        state = verb if planned["changed"] else "unchanged"
+        if not planned["changed"]:
+            state = "unchanged"
+        elif dry_run:
+            state = "would write"
+        else:
+            state = "wrote" if planned.get("written", True) else "not written"
         detail = f" [{planned['sections']}]" if planned.get("sections") else ""
         lines.append(f"  {planned['path']}: {state}{detail}")
     lines += [f"  {p}: no scholarsync markers, left untouched" for p in data["untouched_pages"]]
@@ -132,10 +135,24 @@ def problem_lines(data: dict[str, Any], verbose: bool = False, limit: int = 20) 
     return lines
 
 
+#: Lines longer than this are shortened in a --dry-run diff (a JSON file on one line…).
+DIFF_LINE_CHARS = 300
+
+
+def _short(line: str) -> str:
+    if len(line) <= DIFF_LINE_CHARS:
+        return line
+    end = "\n" if line.endswith("\n") else ""
+    return f"{line[:DIFF_LINE_CHARS]}… ({len(line):,} characters)" + end
+
+
 def file_diff(planned: FileChange, root: Path) -> str:
-    """Unified diff of one planned file (for --dry-run)."""
+    """Unified diff of one planned file (for --dry-run). The library (the tool's own JSON) is
+    summarised by the report's added/updated/removed lines instead; long lines are shortened."""
+    name = _rel(planned.path, root)
+    if planned.role == "library":
+        return f"--- {name}: would be saved (the publications above)\n"
     old = (planned.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
     new = (planned.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    name = _rel(planned.path, root)
     target = "/dev/null" if planned.new is None else f"b/{name}"
-    return "".join(difflib.unified_diff(old, new, f"a/{name}", target))
+    return "".join(_short(line) for line in difflib.unified_diff(old, new, f"a/{name}", target))

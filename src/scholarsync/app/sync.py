@@ -10,6 +10,7 @@ from pathlib import Path
 from scholarsync import outputs as output_registry
 from scholarsync import sources as source_registry
 from scholarsync.app.exclude import excluded
+from scholarsync.app.lint import owner_warning, section_warnings
 from scholarsync.app.lookups import run_lookups
 from scholarsync.app.reading import Progress, mark_stale, read_all
 from scholarsync.app.suggestions import suggestions
@@ -24,7 +25,7 @@ from scholarsync.core.library import (
     load_library,
 )
 from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.fileio import write_atomic
+from scholarsync.fileio import ChangedMeanwhileError, write_atomic
 from scholarsync.model import Problem, Publication, SourceResult
 from scholarsync.outputs.base import FileChange, Output, PlanContext, read_bytes
 from scholarsync.sources import rules
@@ -63,6 +64,7 @@ class SyncOutcome:
     edited: list[str] = field(default_factory=list)  # "file: section" refused
     section_errors: list[str] = field(default_factory=list)  # malformed markers
     written: list[Path] = field(default_factory=list)
+    removal_refused: str = ""  # CONTRACT §10: too many removals, nothing written
     expires: dt.datetime | None = None  # when the first cached page used stops being fresh
 
     @property
@@ -117,13 +119,17 @@ def plan_outputs(config: Config, build_result: BuildResult, force: bool,
     """Render every managed section and plan every output into ``outcome.files``."""
     pubs = build_result.publications
     _plan_pages(config, pubs, force, outcome)
+    owner = owner_warning(config, pubs)
+    if owner:
+        outcome.problems.append(owner)
     ctx = PlanContext(pubs, build_result.library, config, rules(), force)
     output: Output
     for output in output_registry.configured(config):
         try:
             outcome.files.extend(output.plan(ctx))
-        except HandEditedError as exc:
+        except HandEditedError as exc:  # a folder output still plans its other files
             outcome.edited.append(str(exc))
+            outcome.files.extend(getattr(exc, "planned", ()))
     path = library_path(config.network.cache_dir)
     outcome.files.append(FileChange(path, "library", read_bytes(path),
                                     library_bytes(build_result.library)))
@@ -157,21 +163,28 @@ def _plan_pages(config: Config, pubs: list[Publication], force: bool,
             outcome.pages_without_markers.append(page)
             continue
         outcome.files.append(plan)
+        outcome.problems.extend(section_warnings(page, plan.old or b"", pubs))
 
 
 
 
 def write_outputs(outcome: SyncOutcome) -> None:
-    """Write every changed file atomically; the library last (it is the commit point)."""
+    """Write every changed file atomically; the library last (it is the commit point).
+
+    A file that changed on disk since it was planned (an editor saved the page meanwhile) is not
+    replaced: ChangedMeanwhileError, and the library is not written, so the next run redoes it.
+    """
     ordered = sorted(outcome.files, key=lambda f: f.role == "library")
     for planned in ordered:
         if not planned.changed:
             continue
         if planned.new is None:
+            if read_bytes(planned.path) != planned.old:
+                raise ChangedMeanwhileError(planned.path)
             with contextlib.suppress(FileNotFoundError):
                 planned.path.unlink()
             outcome.written.append(planned.path)
-        elif write_atomic(planned.path, planned.new):
+        elif write_atomic(planned.path, planned.new, expected=planned.old):
             outcome.written.append(planned.path)
 
 
@@ -187,9 +200,28 @@ def run_sync(config: Config, options: RunOptions, progress: Progress | None = No
         context.close()
     outcome = SyncOutcome(result, diff_libraries(result.last, result.library), expires=expires)
     plan_outputs(config, result, options.force, outcome)
-    if not (options.dry_run or options.check):
+    if not options.force:
+        outcome.removal_refused = removal_guard(outcome.diff, result.last)
+    if not (options.dry_run or options.check or outcome.removal_refused):
         write_outputs(outcome)
     return outcome
+
+
+#: CONTRACT §10: a run that would remove more than this share of the saved library (and at
+#: least :data:`GUARD_MIN_REMOVED` works) writes nothing unless ``--force``.
+GUARD_SHARE = 0.25
+GUARD_MIN_REMOVED = 3
+
+
+def removal_guard(diff: LibraryDiff, last: Library | None) -> str:
+    """Why the run must not write (too many publications would go), or ""."""
+    before = len(last.publications) if last else 0
+    gone = len(diff.removed)
+    if gone < GUARD_MIN_REMOVED or gone <= before * GUARD_SHARE:
+        return ""
+    return (f"{gone} of the {before} publications would be removed (more than a quarter), so "
+            "nothing was written: is a .bib file emptied or cut short, or a source's list "
+            "incomplete? Fix the input, or run again with --force to accept the removals")
 
 
 def run_render(config: Config, force: bool = False) -> SyncOutcome:
@@ -208,7 +240,7 @@ def run_render(config: Config, force: bool = False) -> SyncOutcome:
 
 def exit_status(outcome: SyncOutcome, check: bool) -> int:
     """CONTRACT §3: 1 for check-found-changes or hand edits, 3 partial, 2 marker errors."""
-    if outcome.edited:
+    if outcome.edited or outcome.removal_refused:
         return 1
     if check and outcome.changed_files:
         return 1

@@ -7,6 +7,7 @@ move the cursor), a bell or bidi overrides; printed raw they would act on the us
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 _SEQUENCE = re.compile(
     r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (hyperlinks, titles), to its end
@@ -27,3 +28,11 @@ def printable(text: str) -> str:
 def field(text: str) -> str:
     """One value on a line of columns: also no tab or new line inside it."""
     return _FIELD.sub(" ", printable(text))
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` as the user names it: relative to the config's folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)

@@ -21,7 +21,11 @@ class BlockRule:
     ``redirect`` returns the error for a redirect that leads to a block page (never
     followed); ``response`` returns the reason a response is a block. A returned error whose
     ``host_wide`` is false refuses that URL only; any other block stops the host for the run.
+    ``wait_on_429`` false makes every 429 from these hosts a block, even one whose
+    ``Retry-After`` asks for a short pause (elsewhere such a pause is waited for, host-wide).
     """
+
+    wait_on_429 = True
 
     def applies(self, host: str) -> bool:
         return False

@@ -9,62 +9,80 @@
 - robots.txt (fetched once per host per day) obeyed -> :class:`DisallowedError`;
 - CAPTCHA, 429, WAF, and the block rules sources register for their hosts (Scholar's 403,
   ``/sorry/``, sign-in) -> :class:`BlockedError`, never retried or cached; the host is not asked
-  again in this run unless the error says it concerns that URL only.
+  again in this run unless the error says it concerns that URL only;
+- a 429 or 503 with a short ``Retry-After`` pauses the whole host (every source on it shares the
+  one wait, at most ``retry_after_cap`` seconds per host and run) and is retried; a longer one
+  blocks the host (429) or leaves it to the cache (503) for the rest of the run;
+- every request has a total deadline (``deadline_factor`` x ``timeout``): a server that drips
+  its answer fails as a timeout, not retried; inside :meth:`HttpClient.budget` a source's
+  requests stop when its time budget is used up (:class:`BudgetExceededError`);
+- redirects follow :mod:`scholarsync.net.redirects` (bounded, no loops, no https -> http, never
+  to a local address, API requests stay on their host); a refused one caches nothing.
 
-Storage is requests-cache's filesystem backend with its JSON serializer (``<cache_dir>/http/``,
-one readable file per canonical URL, ``<host>_<sha256 prefix>.json``, written atomically and only
-when its bytes change). The freshness policy lives here rather than in ``CachedSession``:
-requests-cache's own policy would hand back a cached copy when a refresh fails (hiding a
-block), cannot apply a per-call max age to stored entries, and its ``FileCache`` keeps a binary
-``redirects.sqlite`` beside the JSON files.
+Storage is :class:`scholarsync.net.store.JsonStore` (``<cache_dir>/http/``, one readable file per
+canonical URL, ``<host>_<sha256 prefix>.json``, written atomically and only when its bytes
+change). The freshness policy lives here rather than in ``CachedSession``: requests-cache's own
+policy would hand back a cached copy when a refresh fails (hiding a block), cannot apply a
+per-call max age to stored entries, and its ``FileCache`` keeps a binary ``redirects.sqlite``
+beside the JSON files.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
-import email.utils
 import hashlib
 import logging
 import random
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
-from requests_cache.backends.filesystem import FileDict
 from requests_cache.models import CachedResponse
 
 from scholarsync import PROJECT_URL, __version__
 from scholarsync.config import NetworkConfig
 from scholarsync.errors import (
     BlockedError,
+    BudgetExceededError,
     DisallowedError,
     NetworkError,
     NotInCacheError,
     ParseError,
 )
-from scholarsync.fileio import write_atomic
 from scholarsync.net.blocks import BlockRule, host_of
+from scholarsync.net.deadline import TotalTimeout
+from scholarsync.net.redirects import MAX_REDIRECTS, RedirectChain
 from scholarsync.net.robots import RobotsRules, agent_token
+from scholarsync.net.store import JsonStore
 from scholarsync.net.transport import (
     MirrorAdapter,
+    RedirectRefusedError,
     TransportState,
     blocked_earlier,
     origin_of,
+    retry_after,
 )
 
-__all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError",
-           "BlockedError", "DisallowedError", "NetworkError", "NotInCacheError", "ParseError"]
+__all__ = ["HttpClient", "Page", "NotFoundError", "HttpStatusError", "BudgetExceededError",
+           "BlockedError", "DisallowedError", "NetworkError", "NotInCacheError", "ParseError",
+           "RedirectRefusedError", "EXPECTS"]
 
 log = logging.getLogger("scholarsync.net.client")
 
 RETRY_STATUSES = (502, 503, 504)
-RETRY_AFTER_CAP = 30.0  # seconds; a longer Retry-After means: give up now
-MAX_REDIRECTS = 10
+RETRY_AFTER_CAP = 30.0  # seconds of Retry-After one host may cost a run; more: give up
+DEADLINE_FACTOR = 1.25  # a request's total deadline, in units of [network] timeout
+#: what ``get(expect=…)`` accepts; "json" and "xml" (and "any", for API calls) keep redirects
+#: on the requested host
+EXPECTS = ("html", "text", "json", "xml", "any")
+_STRICT_REDIRECTS = ("json", "xml", "any")
 ROBOTS_MAX_AGE_HOURS = 24.0
 # request headers kept with a cached copy: never a token, key or cookie
 _STORED_REQUEST_HEADERS = ("user-agent", "accept", "accept-encoding")
@@ -99,6 +117,7 @@ class Page:
     stale: bool  # served from cache because the origin failed (stale-if-error)
     fetched_at: str | None  # ISO time (UTC) the origin last sent or confirmed (304) this body
     redirects: list[str] = field(default_factory=list)  # canonical URLs of the redirect chain
+    stale_reason: str = ""  # why the origin failed, when ``stale`` (one line)
 
 
 def default_user_agent() -> str:
@@ -122,20 +141,13 @@ def cache_key(url: str) -> str:
     return f"{netloc}_{hashlib.sha256(url.encode('utf-8')).hexdigest()[:20]}"
 
 
-class _JsonFiles(FileDict):
-    """requests-cache's JSON file storage, written atomically and only when bytes change."""
-
-    def __setitem__(self, key: str, value: CachedResponse) -> None:
-        data = self.serialize(value)
-        write_atomic(self._key2path(key), data.encode("utf-8") if isinstance(data, str) else data)
-
-
 class HttpClient:
     """One polite, cached session for every web source of a run (see the module docstring)."""
 
     def __init__(self, network: NetworkConfig, *, offline: bool = False, refresh: bool = False,
                  retries: int = 2, backoff: float = 0.5,
                  retry_after_cap: float = RETRY_AFTER_CAP,
+                 deadline_factor: float = DEADLINE_FACTOR,
                  block_rules: tuple[BlockRule, ...] = ()):
         self.network = network
         self.offline = offline
@@ -146,9 +158,13 @@ class HttpClient:
         self.user_agent = network.user_agent or default_user_agent()
         self.cache_dir = Path(network.cache_dir) / "http"
         self._state = TransportState(default_delay=network.delay, max_bytes=network.max_bytes,
-                                     rules=tuple(block_rules))
+                                     rules=tuple(block_rules),
+                                     total_timeout=network.timeout * deadline_factor,
+                                     retry_after_cap=retry_after_cap)
         self.expires_at: dt.datetime | None = None  # earliest expiry of the pages used
-        self._store: _JsonFiles | None = None
+        self._store = JsonStore(self.cache_dir)
+        self._spent: dict[str, float] = {}  # seconds each budget label used so far
+        self.exhausted: set[str] = set()  # budget labels that ran out in this run
         self._session: requests.Session | None = None
         self._robots: dict[str, RobotsRules] = {}
         self._validated: set[str] = set()  # cache keys confirmed with the origin in this run
@@ -170,20 +186,24 @@ class HttpClient:
     def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
             max_age_hours: float | None = None,
             headers: dict[str, str] | None = None,
+            redirect_hosts: tuple[str, ...] = (),
             secret_params: dict[str, str] | None = None) -> Page:
         """Fetch ``url`` (canonical, real host) politely through the cache; see module doc.
 
-        ``headers`` are sent with the request (an API's ``Accept``, a token): they never
-        enter the cache key, and none of them is stored with the cached copy.
-        ``secret_params`` (an API key a service takes in the query string) are added to the
-        URL only as it is sent to that URL's host: never part of the cache key, a cached copy,
-        an error message or a log line."""
-        if expect not in ("html", "text", "any"):
-            raise ValueError(f"expect must be 'html', 'text' or 'any', not {expect!r}")
+        ``expect`` is what the caller can use (one of :data:`EXPECTS`): anything else is a
+        :class:`ParseError` and is not cached. ``headers`` are sent with the request (an API's
+        ``Accept``, a token): they never enter the cache key, and none of them is stored with
+        the cached copy. ``redirect_hosts`` are other hosts an API request may be redirected
+        to. ``secret_params`` (an API key a service takes in the query string) are added to
+        the URL only as it is sent to that URL's host: never part of the cache key, a cached
+        copy, an error message or a log line."""
+        if expect not in EXPECTS:
+            raise ValueError(f"expect must be one of {', '.join(EXPECTS)}, not {expect!r}")
         canonical = canonical_url(url)
         if base_url and not self.offline:
             self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
         max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
+        self._redirect_hosts = frozenset(h.lower() for h in redirect_hosts)
         self._state.secrets = (origin_of(canonical), dict(secret_params or {}))
         try:
             page = self._get(canonical, expect, max_age, robots=True, headers=headers)
@@ -191,6 +211,29 @@ class HttpClient:
             self._state.secrets = ("", {})
         self._note_expiry(page, max_age)
         return page
+
+    @contextmanager
+    def budget(self, label: str, seconds: float | None = None) -> Iterator[None]:
+        """Requests made inside stop once ``label`` has spent ``seconds`` (summed over every
+        use of the label in this run; default ``[network] source_budget``): the request in
+        flight is cut at that moment and later ones raise :class:`BudgetExceededError`.
+        Pages fresh in the cache are still served."""
+        total = self.network.source_budget if seconds is None else seconds
+        started = time.monotonic()
+        outer = (self._state.budget_at, self._state.budget_label)
+        self._state.budget_at = started + max(0.0, total - self._spent.get(label, 0.0))
+        self._state.budget_label = f"the time budget of {label} ({total:g} s, [network] " \
+                                   "source_budget)"
+        try:
+            yield
+        except BudgetExceededError:
+            self.exhausted.add(label)
+            raise
+        finally:
+            self._spent[label] = self._spent.get(label, 0.0) + time.monotonic() - started
+            if self._spent[label] >= total:
+                self.exhausted.add(label)
+            self._state.budget_at, self._state.budget_label = outer
 
     def _note_expiry(self, page: Page, max_age: float) -> None:
         """Remember when the first page used in this run stops being fresh."""
@@ -210,7 +253,7 @@ class HttpClient:
 
     def has_cached(self, url: str) -> bool:
         """True when a copy of ``url`` is in the cache (fresh or not); sends nothing."""
-        return (self.cache_dir / f"{cache_key(canonical_url(url))}.json").is_file()
+        return self._store.has(cache_key(canonical_url(url)))
 
     def forget(self, url: str) -> None:
         """Drop the cached copy of a page its source found unusable (cut short, changed
@@ -218,15 +261,13 @@ class HttpClient:
         if self.offline:
             return
         key = cache_key(canonical_url(url))
-        (self.cache_dir / f"{key}.json").unlink(missing_ok=True)
+        self._store.delete(key)
         self._validated.discard(key)
 
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
             self._session = None
-        if self._store is not None:
-            self._store.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -264,6 +305,11 @@ class HttpClient:
         status = response.status_code
         if status == 304 and cached is not None:
             return self._revalidated(url, key, cached, response, expect)
+        if status == 429:  # it asked for a short pause, and asked again after it
+            reason = "HTTP 429 Too Many Requests (again after its Retry-After pause)"
+            self._state.host(host_of(url)).blocked = reason
+            raise BlockedError(f"{url}: the site refused the request ({reason}); no further "
+                               "request goes to this host in this run", url=url)
         if status >= 500:
             error = _Unreachable(f"{url}: server error HTTP {status}", url=url)
             return self._stale(url, cached, expect, error, status)
@@ -297,7 +343,9 @@ class HttpClient:
                 raise HttpStatusError(str(error), url=url, status=status)
             raise NetworkError(str(error), url=url)
         log.debug("%s; using the cached copy", error)
-        return self._page(url, cached, expect, from_cache=True, stale=True)
+        page = self._page(url, cached, expect, from_cache=True, stale=True)
+        page.stale_reason = str(error).removeprefix(f"{url}: ")
+        return page
 
     def _revalidated(self, url: str, key: str, cached: CachedResponse,
                      response: requests.Response, expect: str) -> Page:
@@ -333,6 +381,10 @@ class HttpClient:
         agent = agent_token(self.user_agent)
         try:
             page = self._get(origin + "/robots.txt", "any", ROBOTS_MAX_AGE_HOURS, robots=False)
+        except BudgetExceededError:
+            raise  # the source's time is up; the host itself is fine
+        except RedirectRefusedError:
+            return RobotsRules(agent=agent)  # RFC 9309: an unfollowable robots.txt is absent
         except HttpStatusError as exc:
             if 400 <= exc.status < 500:
                 return RobotsRules(agent=agent)
@@ -355,13 +407,18 @@ class HttpClient:
             if cached.headers.get("last-modified"):
                 headers["If-Modified-Since"] = cached.headers["last-modified"]
         session = self._get_session()
+        strict = expect in _STRICT_REDIRECTS
         attempt = 0
         while True:
+            self._state.chain = RedirectChain(url, strict=strict, expected_hosts=getattr(
+                self, "_redirect_hosts", frozenset()))
             try:
                 response = session.get(url, headers=headers, timeout=self.network.timeout)
             except requests.TooManyRedirects:
-                raise NetworkError(f"{url}: redirect loop (more than {MAX_REDIRECTS} "
-                                   "redirects)", url=url) from None
+                raise NetworkError(f"{url}: too many redirects (more than {MAX_REDIRECTS})",
+                                   url=url) from None
+            except TotalTimeout as exc:
+                raise _Unreachable(f"{url}: {exc}; not retried", url=url) from None
             except _TRANSIENT as exc:
                 if attempt >= self.retries:
                     raise _Unreachable(f"{url}: {_describe(exc, self.network.timeout)} "
@@ -370,12 +427,16 @@ class HttpClient:
             except requests.RequestException as exc:
                 raise NetworkError(f"{url}: {type(exc).__name__}: {exc}", url=url) from None
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                status = response.status_code
+                if status not in (*RETRY_STATUSES, 429) or attempt >= self.retries:
                     return response
-                retry_after = _retry_after(response.headers.get("retry-after"))
-                if retry_after is not None and retry_after > self.retry_after_cap:
-                    return response  # the server asks for a longer pause than a run may take
-                wait = retry_after if retry_after is not None else self._backoff_delay(attempt)
+                if self._state.host(host_of(url)).given_up:
+                    return response  # it asked for a longer pause than a run may take
+                # a Retry-After pause is the host's, kept by the transport for every request
+                asked = retry_after(response.headers.get("retry-after")) is not None
+                wait = 0.0 if asked else self._backoff_delay(attempt)
+            finally:
+                self._state.chain = None
             attempt += 1
             time.sleep(wait)
 
@@ -389,24 +450,13 @@ class HttpClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = self.user_agent
-            session.max_redirects = MAX_REDIRECTS
+            session.max_redirects = MAX_REDIRECTS + 2  # the redirect policy stops it first
             self._session = session
         return self._session
 
     # -- cache -------------------------------------------------------------------------------
-    def _store_files(self) -> _JsonFiles:
-        if self._store is None:
-            self._store = _JsonFiles(self.cache_dir, serializer="json", decode_content=True)
-        return self._store
-
     def _load(self, key: str) -> CachedResponse | None:
-        if self._store is None and not (self.cache_dir / f"{key}.json").is_file():
-            return None
-        try:
-            return self._store_files().get(key)
-        except Exception:  # a corrupt cache entry is a cache miss
-            log.debug("unreadable cache entry %s", key, exc_info=True)
-            return None
+        return self._store.get(key)
 
     def _save(self, key: str, response: requests.Response, now: dt.datetime) -> None:
         cached = CachedResponse.from_response(response)
@@ -424,7 +474,7 @@ class HttpClient:
 
     def _write(self, key: str, cached: CachedResponse) -> None:
         try:
-            self._store_files()[key] = cached
+            self._store.put(key, cached)
         except OSError as exc:  # a read-only cache: the page is still good for this run
             log.warning("could not write %s to the cache %s: %s", cached.url, self.cache_dir,
                         exc)
@@ -457,6 +507,20 @@ def _aware(when: dt.datetime) -> dt.datetime:
 def _check_expect(url: str, expect: str, content_type: str, text: str) -> None:
     if expect == "any":
         return
+    ctype = content_type.lower().split(";", 1)[0].strip()
+    head = text[:4096].lstrip()
+    if expect == "json":
+        if "json" in ctype or (not ctype or ctype.startswith("text/plain")) and \
+                head[:1] in ("{", "["):
+            return
+        raise ParseError(f"{url}: expected JSON, got {content_type or 'no content type'}"
+                         f"{_looks_like(head)}", url=url)
+    if expect == "xml":
+        if "xml" in ctype or (not ctype or ctype.startswith("text/plain")) and \
+                head.startswith("<") and not head.lower().startswith(("<!doctype html", "<html")):
+            return
+        raise ParseError(f"{url}: expected XML, got {content_type or 'no content type'}"
+                         f"{_looks_like(head)}", url=url)
     if expect == "text" and "\x00" in text[:8192]:
         shown = content_type or "no content type"
         raise ParseError(f"{url}: expected text, got binary content ({shown})", url=url)
@@ -491,18 +555,11 @@ def _encoding(content: bytes, content_type: str | None) -> str:
         return "cp1252"
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds asked by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (_aware(when) - dt.datetime.now(dt.UTC)).total_seconds())
+def _looks_like(head: str) -> str:
+    lowered = head[:200].lower()
+    if lowered.startswith(("<!doctype html", "<html")) or "<body" in lowered:
+        return " (an HTML page)"
+    return ""
 
 
 def _describe(exc: Exception, timeout: float) -> str:

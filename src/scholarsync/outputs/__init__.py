@@ -20,6 +20,11 @@ BUILTIN: dict[str, str] = {
     "bibtex": "scholarsync.outputs.bibtex:BibtexOutput",
     "csl_json": "scholarsync.outputs.csl_json:CslJsonOutput",
     "json": "scholarsync.outputs.json:JsonOutput",
+    "data": "scholarsync.outputs.data:DataOutput",
+    "citations": "scholarsync.outputs.citations:CitationsOutput",
+    "bib_block": "scholarsync.outputs.bib_block:BibBlockOutput",
+    "academicpages": "scholarsync.outputs.academicpages:AcademicpagesOutput",
+    "hugo": "scholarsync.outputs.hugo:HugoOutput",
 }
 
 _problems: list[Problem] = []

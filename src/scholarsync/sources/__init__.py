@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "orcid": "scholarsync.sources.orcid:OrcidSource",
     "crossref": "scholarsync.sources.crossref:CrossrefSource",
     "arxiv": "scholarsync.sources.arxiv:ArxivSource",
+    "academicpages": "scholarsync.sources.academicpages:AcademicpagesSource",
+    "hugo": "scholarsync.sources.hugo:HugoSource",
     "openalex": "scholarsync.sources.openalex:OpenalexSource",
     "semanticscholar": "scholarsync.sources.semanticscholar:SemanticscholarSource",
 }

@@ -181,7 +181,8 @@ class ArxivSource(LookupSource):
         """Entries of one request by arXiv id (no version), and the URL asked."""
         url = query_url(idents)
         self.context.http.pace(HOST, PAUSE)
-        page = self.get_json_page(url, headers={"Accept": "application/atom+xml"})
+        page = self.get_json_page(url, expect="xml",
+                                  headers={"Accept": "application/atom+xml"})
         try:
             entries, errors = parse_feed(page.text, url)
         except ParseError:

@@ -153,8 +153,9 @@ def freshness(pages: Sequence[Page], today: str) -> Freshness:
     if stale:
         since = min((p.fetched_at or "an unknown date")[:10] for p in stale)
         urls = ", ".join(p.url for p in stale[:3]) + (" …" if len(stale) > 3 else "")
+        why = next((r for p in stale if (r := getattr(p, "stale_reason", ""))), "")
         detail = (f"{len(stale)} of {len(pages)} page(s) served from the cache because the "
-                  f"site failed (copy from {since}): {urls}")
+                  f"site failed (copy from {since}): {urls}" + (f" ({why})" if why else ""))
         return Freshness("stale", detail, dates[0])
     if all(p.from_cache for p in pages):
         return Freshness("cache", "", dates[0])

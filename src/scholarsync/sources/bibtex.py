@@ -54,6 +54,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import SourceError
 from scholarsync.model import Origin, Problem, Record, SourceResult
+from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import rules
 from scholarsync.sources.base import Source
 
@@ -112,6 +113,26 @@ def decode_bib_bytes(data: bytes, location: str,
 # -- values ----------------------------------------------------------------------------------
 
 
+#: Bounds on ``@string`` expansion: a few hundred bytes of nested macros can otherwise expand to
+#: gigabytes (an "@string bomb"). No real field comes near them (the corpus' longest is ~30 kB).
+MAX_VALUE_CHARS = 200_000
+MAX_MACRO_DEPTH = 32
+
+
+class _TooLarge(Exception):
+    """A value whose macro expansion passes :data:`MAX_VALUE_CHARS` or :data:`MAX_MACRO_DEPTH`."""
+
+    def __init__(self, why: str, culprit: str = ""):
+        super().__init__(why)
+        self.why = why
+        self.culprit = culprit  # the @string whose own value is too large, if any
+
+    def __str__(self) -> str:
+        if self.culprit:
+            return f"uses @string '{self.culprit}', which {self.why}"
+        return self.why
+
+
 class _Values:
     """Resolves raw field values: enclosing braces/quotes, macros and ``#`` concatenation."""
 
@@ -123,6 +144,7 @@ class _Values:
         self.raw_strings: dict[str, tuple[str, int]] = {}
         self.resolving: set[str] = set()
         self.resolved: set[str] = set()  # this file's own definitions, once resolved
+        self.too_large: dict[str, _TooLarge] = {}  # macro -> why it cannot be expanded
 
     def define(self, name: str, raw: str, line: int) -> None:
         lowered = name.strip().lower()
@@ -136,14 +158,23 @@ class _Values:
 
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
+        if lowered in self.too_large:
+            raise self.too_large[lowered]
         if lowered in self.raw_strings and lowered not in self.resolved:
             if lowered in self.resolving:
                 self._undefined(name, line, "refers to itself")
                 return name
+            if len(self.resolving) >= MAX_MACRO_DEPTH:
+                raise _TooLarge(f"nests macros deeper than {MAX_MACRO_DEPTH} levels")
             self.resolving.add(lowered)
-            self.macros[lowered] = self.value(self.raw_strings[lowered][0], line)
+            try:
+                self.macros[lowered] = self.value(self.raw_strings[lowered][0], line)
+            except _TooLarge as exc:
+                self.too_large[lowered] = _TooLarge(exc.why, exc.culprit or lowered)
+                raise self.too_large[lowered] from None
+            finally:
+                self.resolving.discard(lowered)
             self.resolved.add(lowered)
-            self.resolving.discard(lowered)
         found = self.macros.get(lowered)
         if found is not None:
             return found
@@ -155,7 +186,13 @@ class _Values:
     def resolve_all(self) -> None:
         """Resolve every definition of this file into the shared macros (for later files)."""
         for lowered, (_, line) in list(self.raw_strings.items()):
-            self.macro(lowered, line)
+            try:
+                self.macro(lowered, line)
+            except _TooLarge as exc:
+                if exc.culprit == lowered:  # the macros built on it are not reported again
+                    self.problems.append(Problem(
+                        "warning", f"@string '{lowered}' is not used: its value {exc.why} (an "
+                        "@string bomb?)", self.location, line, KIND))
 
     def _undefined(self, name: str, line: int, why: str) -> None:
         if name.lower() not in self.undefined:
@@ -179,8 +216,11 @@ class _Values:
 
     def _pieces(self, raw: str, line: int) -> list[str]:
         pieces: list[str] = []
+        size = 0
         i, n = 0, len(raw)
         while i < n:
+            if size > MAX_VALUE_CHARS:
+                raise _TooLarge(f"expands beyond {MAX_VALUE_CHARS:,} characters")
             ch = raw[i]
             if ch in " \t\r\n#":
                 i += 1
@@ -196,6 +236,9 @@ class _Values:
                 token = raw[i:end].strip()
                 pieces.append(token if token.isdigit() else self.macro(token, line))
                 i = end
+            size += len(pieces[-1])
+        if size > MAX_VALUE_CHARS:
+            raise _TooLarge(f"expands beyond {MAX_VALUE_CHARS:,} characters")
         return pieces
 
 
@@ -256,7 +299,18 @@ def _fields(entry: Entry, values: _Values, location: str,
                     "skipped", location, line, KIND))
                 return None
         else:
-            value = values.value(raw, line)
+            try:
+                value = values.value(raw, line)
+            except _TooLarge as exc:
+                problems.append(Problem(
+                    "warning", f"entry '{entry.key}': the value of '{name}' {exc} (an @string "
+                    "bomb?); entry skipped", location, line, KIND))
+                return None
+        if len(value) > MAX_VALUE_CHARS:
+            problems.append(Problem(
+                "warning", f"entry '{entry.key}': the value of '{name}' is longer than "
+                f"{MAX_VALUE_CHARS:,} characters; entry skipped", location, line, KIND))
+            return None
         if name in fields:
             if name not in repeated:
                 repeated.append(name)
@@ -579,6 +633,7 @@ def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pr
     problems: list[Problem] = []
     seen: dict[str, BibEntry] = {}
     for text, location in texts:
+        text = blank_block(text, location)  # a bib_block output's entries are not the user's
         found, file_problems = parse_bib_text(text, location, macros)
         problems.extend(file_problems)
         problems.extend(report_duplicate_keys(found, seen))

@@ -14,8 +14,9 @@ Politeness: with ``[network] email`` the requests carry ``mailto:`` in the User-
 polite pool). Crossref announces its limits in every answer (``x-rate-limit-limit`` requests
 per ``x-rate-limit-interval``; recorded: 5 per 1 s public, 10 per 1 s polite); the pause
 between two requests to its host is raised to match. ``x-concurrency-limit`` (1 or 3) is
-always respected: the client sends one request at a time. A 429 (with or without
-``Retry-After``) blocks the host for the run: the source keeps its last good records.
+always respected: the client sends one request at a time. A 429 blocks the host for the run
+(the source keeps its last good records), unless its ``Retry-After`` asks for a short pause:
+the client then pauses the host for every source and asks again (see ``net/client.py``).
 
 Fields: title (and subtitle), authors (given/family, ORCID iDs in ``extra``), container title,
 volume, issue, pages, publisher, issued date, type, ``relation`` (``is-preprint-of`` /

@@ -322,7 +322,7 @@ class EscholarshipSource(WebSource):
     # -- API ---------------------------------------------------------------------------------
     def _api(self, url: str) -> dict[str, Any]:
         """The ``data`` of one GraphQL answer; an unusable answer is dropped from the cache."""
-        page = self.get(url, expect="any", headers={"Accept": "application/json"})
+        page = self.get(url, expect="json", headers={"Accept": "application/json"})
         try:
             return api.graphql_data(page.text, url)
         except ParseError:

@@ -101,7 +101,7 @@ class LookupSource(WebSource):
 
     def get_json_page(self, url: str, **kwargs: Any) -> Page:
         kwargs.setdefault("max_age_hours", self.max_age)
-        kwargs.setdefault("expect", "any")
+        kwargs.setdefault("expect", "json")
         return self.get(url, **kwargs)
 
     def warn(self, message: str, location: str | None = None, level: str = "warning") -> None:

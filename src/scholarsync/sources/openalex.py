@@ -313,7 +313,7 @@ class OpenalexSource(WebSource):
         from scholarsync.net.client import HttpStatusError, NotFoundError
 
         try:
-            page = self.get(url, expect="any", headers={"Accept": "application/json"},
+            page = self.get(url, expect="json", headers={"Accept": "application/json"},
                             secret_params={"api_key": key})
         except NotFoundError:
             raise

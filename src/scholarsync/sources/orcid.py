@@ -354,7 +354,7 @@ class OrcidSource(WebSource):
 
         headers = self._headers()
         try:
-            page = self.get(url, expect="any", headers=headers)
+            page = self.get(url, expect="json", headers=headers)
         except HttpStatusError as exc:
             if exc.status in (401, 403) and "Authorization" in headers:
                 raise SourceError(f"{url}: ORCID refused the token in {TOKEN_ENV} (HTTP "

@@ -83,7 +83,10 @@ def is_sorry_url(url: str) -> bool:
 
 
 class ScholarBlocks(BlockRule):
-    """Scholar's ways of refusing: 403, a ``/sorry/`` redirect, a Google sign-in redirect."""
+    """Scholar's ways of refusing: 403, any 429, a ``/sorry/`` redirect, a Google sign-in
+    redirect."""
+
+    wait_on_429 = False  # Scholar's 429 means: stop, whatever Retry-After says
 
     def applies(self, host: str) -> bool:
         return is_scholar_host(host)
@@ -136,9 +139,15 @@ def citation_url(citation_id: str, hl: str = "en") -> str:
 
 
 def profile_user(target: str) -> str | None:
-    """The user id of a Scholar profile URL (any ``scholar.google.*`` host)."""
-    match = _PROFILE.match(target.strip())
-    return match.group(1) if match else None
+    """The user id of a Scholar profile URL (any ``scholar.google.*`` host), or of a bare id as
+    the config takes it (12 characters; not an OpenAlex-style letter-and-digits id)."""
+    target = target.strip()
+    match = _PROFILE.match(target)
+    if match:
+        return match.group(1)
+    if re.fullmatch(r"[\w-]{12}", target) and not re.fullmatch(r"[A-Za-z]?\d+", target):
+        return target
+    return None
 
 
 def is_signin(html: str, final_url: str | None = None) -> bool:
