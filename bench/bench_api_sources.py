@@ -1,12 +1,18 @@
-"""Benchmark (not a test): a researcher with N works on ORCID and on eScholarship (by ORCID iD).
+"""Benchmark (not a test): a researcher with N works on ORCID, eScholarship (by ORCID iD),
+OpenAlex and Semantic Scholar.
 
-Serves a generated ORCID record (N works, one group each, bulk reads) and eScholarship's GraphQL
-API (N items of one author, cursor pages) from a local HTTP server, runs the real CLI cold and
-warm, and prints each source's requests (from ``sync --json``) beside what the paging needs:
+Serves a generated ORCID record (N works, one group each, bulk reads), eScholarship's GraphQL
+API (N items of one author, cursor pages), OpenAlex (an author and N works by cursor) and
+Semantic Scholar (N papers by offset) from a local HTTP server, runs the real CLI cold and warm,
+and prints each source's requests (from ``sync --json``) beside what the paging needs:
 
 * ORCID: robots.txt + 1 works list + ceil(N / 100) bulk reads;
 * eScholarship: robots.txt + ceil(N / 100) pages of the author's items (the last page is known
-  by ``total``, so no empty page is asked for).
+  by ``total``, so no empty page is asked for);
+* OpenAlex: robots.txt + 1 author + ceil(N / 100) pages (the last known by ``meta.count``);
+* Semantic Scholar: robots.txt + ceil(N / 100) pages (``next`` absent on the last). Its
+  requests are paced (1 s apart with a key, 3 s without): the cold time is mostly that wait.
+  The benchmark sets a made-up key; ``--anonymous`` runs without one.
 
     python bench/bench_api_sources.py [--works 300] [--repeat 3]
 """
@@ -17,6 +23,7 @@ import argparse
 import base64
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -32,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from tests import sitegen  # noqa: E402
 
-from scholarsync.sources import escholarship_api, orcid  # noqa: E402
+from scholarsync.sources import escholarship_api, openalex, orcid, semanticscholar  # noqa: E402
 
 ORCID_ID = "0000-0002-1825-0097"
 
@@ -68,6 +75,46 @@ class Record:
             return self.works
         return json.dumps({"bulk": [{"work": self.full[c]} for c in tail[1:].split(",")]})
 
+    def openalex_author(self) -> str:
+        return json.dumps({"id": "https://openalex.org/A5000000001", "display_name": "Vima Gupta",
+                           "works_count": len(self.items)})
+
+    def openalex_works(self, query: dict[str, list[str]]) -> str:
+        per_page, cursor = int(query["per_page"][0]), query["cursor"][0]
+        offset = 0 if cursor == "*" else int(cursor.removeprefix("c"))
+        ids = list(self.items)
+        works = []
+        for n in range(offset, min(offset + per_page, len(ids))):
+            item = self.items[ids[n]]
+            works.append({"id": f"https://openalex.org/W{4_000_000_000 + n}",
+                          "doi": f"https://doi.org/{item.doi}", "title": item.title,
+                          "publication_year": item.year, "type": "article",
+                          "primary_location": {"source": {"display_name": "Journal of Benches",
+                                                          "type": "journal"}},
+                          "authorships": [{"author": {"display_name": f"{g} {f}"}}
+                                          for f, g in item.authors],
+                          "cited_by_count": n % 50})
+        following = f"c{offset + per_page}" if offset + per_page < len(ids) else None
+        return json.dumps({"meta": {"count": len(ids), "next_cursor": following},
+                           "results": works})
+
+    def s2_papers(self, query: dict[str, list[str]]) -> str:
+        offset, limit = int(query["offset"][0]), int(query["limit"][0])
+        ids = list(self.items)
+        papers = []
+        for n in range(offset, min(offset + limit, len(ids))):
+            item = self.items[ids[n]]
+            papers.append({"paperId": f"{n:040x}", "externalIds": {"DOI": item.doi},
+                           "title": item.title, "year": item.year,
+                           "publicationTypes": ["JournalArticle"],
+                           "journal": {"name": "Journal of Benches"},
+                           "authors": [{"name": f"{g} {f}"} for f, g in item.authors],
+                           "citationCount": n % 40})
+        body: dict[str, object] = {"offset": offset, "data": papers}
+        if offset + limit < len(ids):
+            body["next"] = offset + limit
+        return json.dumps(body)
+
     def graphql(self, query: str) -> str:
         ids = list(self.items)
         if "more:" in query:
@@ -97,6 +144,12 @@ def serve(record: Record) -> tuple[ThreadingHTTPServer, list[str]]:
             elif path == "/graphql":
                 body = record.graphql(parse_qs(query).get("query", [""])[0])
                 kind = "application/json"
+            elif path.startswith("/authors/"):
+                body, kind = record.openalex_author(), "application/json"
+            elif path == "/works":
+                body, kind = record.openalex_works(parse_qs(query)), "application/json"
+            elif path.startswith("/graph/v1/author/"):
+                body, kind = record.s2_papers(parse_qs(query)), "application/json"
             else:
                 self.send_error(404)
                 return
@@ -115,10 +168,10 @@ def serve(record: Record) -> tuple[ThreadingHTTPServer, list[str]]:
     return server, log
 
 
-def sync(root: Path) -> tuple[float, dict[str, int]]:
+def sync(root: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "scholarsync", "sync", "--json", "--quiet"],
-                          cwd=root, capture_output=True, text=True)
+                          cwd=root, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"sync failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -130,7 +183,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--works", type=int, default=300, help="works of the researcher")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs")
+    parser.add_argument("--anonymous", action="store_true",
+                        help="no Semantic Scholar key (requests 3 s apart)")
     args = parser.parse_args()
+    env = {**os.environ, openalex.KEY_ENV: "bench-openalex-key"}
+    env.pop(semanticscholar.KEY_ENV, None)
+    if not args.anonymous:
+        env[semanticscholar.KEY_ENV] = "bench-s2-key"
     record = Record(args.works)
     server, log = serve(record)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -152,23 +211,40 @@ kind = "escholarship"
 author = "{ORCID_ID}"
 base_url = "{base}"
 
+[[sources]]
+kind = "openalex"
+author = "A5000000001"
+base_url = "{base}"
+
+[[sources]]
+kind = "semanticscholar"
+author = "9000001"
+base_url = "{base}"
+
 [network]
 delay = 0
 """)
-        cold, cold_by_source = sync(root)
+        cold, cold_by_source = sync(root, env)
         cold_total = len(log)
-        warm_runs = [sync(root) for _ in range(args.repeat)]
+        warm_runs = [sync(root, env) for _ in range(args.repeat)]
         warm_total = len(log) - cold_total
         listed = subprocess.run([sys.executable, "-m", "scholarsync", "list"], cwd=root,
                                 capture_output=True, text=True).stdout.count("\n")
     server.shutdown()
     need_orcid = 1 + 1 + math.ceil(args.works / orcid.BULK_SIZE)
     need_eschol = 1 + math.ceil(args.works / escholarship_api.PAGE_SIZE)
-    print(f"researcher: {args.works} works on ORCID and eScholarship -> {listed} publications")
+    need_openalex = 1 + 1 + math.ceil(args.works / openalex.PAGE_SIZE)
+    need_s2 = 1 + math.ceil(args.works / semanticscholar.PAGE_SIZE)
+    print(f"researcher: {args.works} works on ORCID, eScholarship, OpenAlex and Semantic "
+          f"Scholar -> {listed} publications")
     print(f"cold sync: {cold:6.2f} s  {cold_total} requests: orcid {cold_by_source['orcid']} "
           f"(needs {need_orcid} = robots + list + {need_orcid - 2} bulk), escholarship "
           f"{cold_by_source['escholarship']} (needs {need_eschol} = robots + "
           f"{need_eschol - 1} pages)")
+    print(f"           openalex {cold_by_source['openalex']} (needs {need_openalex} = robots + "
+          f"author + {need_openalex - 2} pages), semanticscholar "
+          f"{cold_by_source['semanticscholar']} (needs {need_s2} = robots + {need_s2 - 1} pages"
+          f", {'3' if args.anonymous else '1'} s apart)")
     print(f"warm sync: {statistics.median(t for t, _ in warm_runs):6.2f} s  "
           f"{warm_total // args.repeat} requests per run (median of {args.repeat})")
 

@@ -203,14 +203,17 @@ class HttpClient:
     def get(self, url: str, *, base_url: str | None = None, expect: str = "html",
             max_age_hours: float | None = None,
             headers: dict[str, str] | None = None,
-            redirect_hosts: tuple[str, ...] = ()) -> Page:
+            redirect_hosts: tuple[str, ...] = (),
+            secret_params: dict[str, str] | None = None) -> Page:
         """Fetch ``url`` (canonical, real host) politely through the cache; see module doc.
 
         ``expect`` is what the caller can use (one of :data:`EXPECTS`): anything else is a
         :class:`ParseError` and is not cached. ``headers`` are sent with the request (an API's
         ``Accept``, a token): they never enter the cache key, and none of them is stored with
         the cached copy. ``redirect_hosts`` are other hosts an API request may be redirected
-        to."""
+        to. ``secret_params`` (an API key a service takes in the query string) are added to
+        the URL only as it is sent to that URL's host: never part of the cache key, a cached
+        copy, an error message or a log line."""
         if expect not in EXPECTS:
             raise ValueError(f"expect must be one of {', '.join(EXPECTS)}, not {expect!r}")
         canonical = canonical_url(url)
@@ -218,7 +221,11 @@ class HttpClient:
             self._state.mirrors[origin_of(canonical)] = base_url.rstrip("/")
         max_age = self.network.max_age_hours if max_age_hours is None else max_age_hours
         self._redirect_hosts = frozenset(h.lower() for h in redirect_hosts)
-        page = self._get(canonical, expect, max_age, robots=True, headers=headers)
+        self._state.secrets = (origin_of(canonical), dict(secret_params or {}))
+        try:
+            page = self._get(canonical, expect, max_age, robots=True, headers=headers)
+        finally:
+            self._state.secrets = ("", {})
         self._note_expiry(page, max_age)
         return page
 
@@ -379,7 +386,7 @@ class HttpClient:
                 raise type(exc)(f"{url}: not fetched, {exc}", url=url) from None
             self._robots[origin] = rules
             host = self._state.host(host_of(url))
-            host.delay = max(self.network.delay, rules.crawl_delay)
+            host.delay = max(host.delay, self.network.delay, rules.crawl_delay)  # keep pace()
         if rules.unreachable:
             raise _Unreachable(f"{url}: not fetched, robots.txt of {origin} could not be read "
                                f"({rules.unreachable})", url=url)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -72,6 +73,8 @@ class TransportState:
     budget_at: float | None = None  # monotonic end of the current source's time budget
     budget_label: str = ""  # "sources[0] (scholar): time budget of 600 s" for messages
     chain: RedirectChain | None = None  # the redirect chain of the request in flight
+    # (origin, params): query parameters added, for that origin only, to the URL sent
+    secrets: tuple[str, dict[str, str]] = ("", {})
 
     def rules_for(self, host: str) -> list[BlockRule]:
         return [rule for rule in self.rules if rule.applies(host)]
@@ -94,6 +97,46 @@ class TransportState:
         if base and (url == base or url.startswith(base + "/") or url.startswith(base + "?")):
             return canonical_origin + url[len(base):]
         return url
+
+
+_REDACTED: set[str] = set()  # secret values sent so far: never shown in a log line
+
+
+class _Redact(logging.Filter):
+    """Hides secret query values in urllib3's debug lines (``--verbose`` shows them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _REDACTED:
+            message = record.getMessage()
+            if any(s in message for s in _REDACTED):
+                record.msg, record.args = redact(message), ()
+        return True
+
+
+_FILTER = _Redact()
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret sent so far replaced by ``***``."""
+    for secret in _REDACTED:
+        text = text.replace(secret, "***")
+    return text
+
+
+def with_secrets(url: str, canonical: str, secrets: tuple[str, dict[str, str]]) -> str:
+    """The URL to send: ``url`` plus the secret parameters when ``canonical`` is on their
+    origin (a redirect to another host never carries them)."""
+    origin, params = secrets
+    if not params or origin_of(canonical) != origin or urlsplit(canonical).path == "/robots.txt":
+        return url
+    values = {k: v for k, v in params.items() if v}
+    if not values:
+        return url
+    logger = logging.getLogger("urllib3.connectionpool")
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    _REDACTED.update(values.values())
+    return url + ("&" if urlsplit(url).query else "?") + urlencode(values)
 
 
 class RedirectRefusedError(NetworkError):
@@ -144,9 +187,10 @@ class MirrorAdapter(HTTPAdapter):
             raise NetworkError(f"{shown}: not requested, {info.given_up}", url=shown)
         self._pace(info, shown)
         sent = request.copy()
-        sent.url = self.state.to_mirror(canonical)
+        mirror = self.state.to_mirror(canonical)
+        sent.url = with_secrets(mirror, canonical, self.state.secrets)
         if sent.url != canonical and proxies:  # proxy settings were chosen for the real host
-            proxies = requests.utils.get_environ_proxies(sent.url)
+            proxies = requests.utils.get_environ_proxies(mirror)
         self.state.requests_made += 1
         info.requests += 1
         at = time.monotonic() + self.state.total_timeout
@@ -166,6 +210,8 @@ class MirrorAdapter(HTTPAdapter):
             except (requests.RequestException, ParseError) as exc:
                 if deadline.passed:
                     raise self._too_slow(shown, deadline, info, host) from None
+                if sent.url != mirror and isinstance(exc, requests.RequestException):
+                    exc.args = (redact(str(exc)),)  # it names the URL sent: hide the secret
                 raise exc
         return response
 

@@ -34,6 +34,8 @@ BUILTIN: dict[str, str] = {
     "academicpages": "scholarsync.sources.academicpages:AcademicpagesSource",
     "hugo": "scholarsync.sources.hugo:HugoSource",
     "dblp": "scholarsync.sources.dblp:DblpSource",
+    "openalex": "scholarsync.sources.openalex:OpenalexSource",
+    "semanticscholar": "scholarsync.sources.semanticscholar:SemanticscholarSource",
 }
 
 def _arxiv_key(value: str) -> str | None:
