@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -276,9 +277,75 @@ def _closing(text: str, start: int) -> int:
 # -- parsing ---------------------------------------------------------------------------------
 
 
+class _LineMap:
+    """Real 1-based lines for bibtexparser's line numbers.
+
+    bibtexparser's splitter does not count a newline directly after a backslash, so its line
+    numbers drift by one for every such newline above. This maps its (0-based) count back to
+    the real line; a block's own text pins down the exact line when backslash-lines precede it.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]  # offset of each counted line's first character
+        self.real = [1]  # the real 1-based line of that character
+        newline = text.find("\n")
+        real = 1
+        while newline >= 0:
+            real += 1
+            if newline == 0 or text[newline - 1] != "\\":
+                self.starts.append(newline + 1)
+                self.real.append(real)
+            newline = text.find("\n", newline + 1)
+
+    def line(self, counted: int) -> int:
+        """The real 1-based line of bibtexparser's 0-based line ``counted``."""
+        counted = max(0, min(counted, len(self.real) - 1))
+        return self.real[counted]
+
+    def block(self, block: Block) -> int:
+        """The real 1-based line on which ``block`` starts."""
+        counted = max(0, min(block.start_line or 0, len(self.real) - 1))
+        head = (block.raw or "").lstrip()[:80]
+        if head:
+            end = self.starts[counted + 1] if counted + 1 < len(self.starts) else len(self.text)
+            found = self.text.find(head, self.starts[counted], end + len(head))
+            if found >= 0:
+                return self.real[counted] + self.text.count("\n", self.starts[counted], found)
+        return self.real[counted]
+
+
+_LINES = threading.local()  # .map: the _LineMap of the file this thread parses, if it needs one
+
+
+def _lines() -> _LineMap | None:
+    """The line map of the file being parsed on this thread (None: bibtexparser's are real)."""
+    return getattr(_LINES, "map", None)
+
+
 def _line(block: Block) -> int:
-    """The 1-based line a block starts on (bibtexparser counts from 0)."""
-    return (block.start_line or 0) + 1
+    """The real 1-based line a block starts on (bibtexparser counts from 0)."""
+    lines = _lines()
+    if lines is None:
+        return (block.start_line or 0) + 1
+    return lines.block(block)
+
+
+def _field_line(counted: int) -> int:
+    """The real 1-based line of a field bibtexparser places on 0-based line ``counted``."""
+    lines = _lines()
+    return counted + 1 if lines is None else lines.line(counted)
+
+
+def _fix_reason(reason: str) -> str:
+    """bibtexparser's abort reason with its (0-based, drifting) line numbers made real."""
+    lines = _lines()
+
+    def real(match: re.Match[str]) -> str:
+        counted = int(match.group(1))
+        return f"line {counted + 1 if lines is None else lines.line(counted)}"
+
+    return re.sub(r"\bline (\d+)", real, reason)
 
 
 def _fields(entry: Entry, values: _Values, location: str,
@@ -295,8 +362,8 @@ def _fields(entry: Entry, values: _Values, location: str,
             if raw.find("}", 1, len(raw) - 1) >= 0 and not _balanced(value):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
-                    f"{item.start_line + 1}) is malformed (a comma missing after it?); entry "
-                    "skipped", location, line, KIND))
+                    f"{_field_line(item.start_line)}) is malformed (a comma missing after it?); "
+                    "entry skipped", location, line, KIND))
                 return None
         else:
             try:
@@ -332,7 +399,8 @@ def _failure(block: ParsingFailedBlock, location: str) -> Problem:
     head = raw.split("{", 1)[0].split("(", 1)[0].strip() or "block"
     reason = getattr(block.error, "abort_reason", None) or str(block.error)
     line = None if block.start_line is None else _line(block)
-    return Problem("warning", f"could not parse {head[:40]} ({reason.strip()}); skipped",
+    return Problem("warning", f"could not parse {head[:40]} ({_fix_reason(reason.strip())}); "
+                   "skipped",
                    location, line, KIND)
 
 
@@ -348,10 +416,19 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
     if "\r" in text:  # CRLF; a stray CR inside a line is a space; CR-only (old Mac) files
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", " " if "\n" in text else "\n")
-    problems: list[Problem] = []
     with _quiet_parser():
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
-    del text
+    _LINES.map = _LineMap(text) if "\\\n" in text else None
+    try:
+        return _entries(blocks, location, macros)
+    finally:
+        _LINES.map = None
+
+
+def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
+             ) -> tuple[list[BibEntry], list[Problem]]:
+    """Entries and problems of one file's parsed blocks."""
+    problems: list[Problem] = []
     values = _Values({} if macros is None else macros, location, problems)
     for block in blocks:
         if isinstance(block, String):
