@@ -1,6 +1,7 @@
 """Benchmark (not a test): bibtexparser's plain parse against a full scholarsync export.
 
     python bench/bench_export.py [FILE.bib] [--cli]
+    python bench/bench_export.py [FILE.bib] --copies N
 
 Times, in separate child processes so that they share no memory:
 
@@ -12,12 +13,18 @@ Times, in separate child processes so that they share no memory:
 
 Prints wall time, peak memory (the child's ru_maxrss), entries per second, and the ratios
 b/a. Targets (issue 2): time ratio <= 1.5, memory ratio <= 1.5.
+
+With ``--copies N`` it measures instead, side by side, the export of FILE and of one file
+holding N exact copies of it (citation keys made unique): the N copies must export no more
+publications than one copy plus the extra copies of the entries nothing can match (no title
+and no identifier), in at most 4.4 times the time of one copy for N = 4 (issue 14).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -88,10 +95,14 @@ def cli_args(bib: Path, workdir: Path, out: Path) -> list[str]:
 
 def main(argv: list[str]) -> None:
     use_cli = "--cli" in argv
+    copies, argv = copies_option(argv)
     paths = [a for a in argv if not a.startswith("--")]
     bib = Path(paths[0]) if paths else DEFAULT
     if not bib.is_file():
         sys.exit(f"no such file: {bib}")
+    if copies:
+        compare_copies(bib, copies)
+        return
     print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "export.bib"
@@ -118,6 +129,100 @@ def main(argv: list[str]) -> None:
     ratio, mem_ratio = b_seconds / a_seconds, b_mem / a_mem
     print(f"ratio b/a: time {ratio:.2f} (target <= 1.5: {'ok' if ratio <= 1.5 else 'MISSED'}), "
           f"memory {mem_ratio:.2f} (target <= 1.5: {'ok' if mem_ratio <= 1.5 else 'MISSED'})")
+
+
+# -- N exact copies against one (issue 14) --------------------------------------------------
+
+EXPORT_COUNTED = """
+import json, sys, time
+start = time.perf_counter()
+from scholarsync import sources as registry
+from scholarsync.config import MatchConfig
+from scholarsync.core.match import match_ids
+from scholarsync.core.merge import merge_records
+from scholarsync.core.normalize import title_key
+from scholarsync.outputs.bibtex import to_bibtex
+from scholarsync.sources.bibtex import read_bib_file
+records, problems = read_bib_file(sys.argv[1])
+read = time.perf_counter()
+merged = merge_records(records, MatchConfig())
+merge = time.perf_counter()
+text = to_bibtex(merged.publications)
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    out.write(text)
+end = time.perf_counter()
+rules = registry.rules()
+unmatchable = sum(1 for r in records if not title_key(r.title) and not match_ids(r, rules))
+unscored = [str(p) for p in merged.problems if "not compared" in p.message]
+print(json.dumps({"seconds": end - start, "entries": len(records),
+                  "publications": len(merged.publications), "unmatchable": unmatchable,
+                  "unscored": unscored, "read": read - start, "merge": merge - read,
+                  "write": end - merge}))
+"""
+
+_HEAD = re.compile(rb"(@[ \t]*(?!(?:string|preamble|comment)\b)[A-Za-z]+[ \t]*[{(][ \t]*)"
+                   rb"([^,\s{}()=\"#%']+)([ \t]*,)", re.IGNORECASE)
+
+
+def copies_option(argv: list[str]) -> tuple[int, list[str]]:
+    """``--copies N`` (or ``--copies=N``) taken out of ``argv``; 0 when absent."""
+    rest, copies, i = [], 0, 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--copies" and i + 1 < len(argv):
+            copies, i = int(argv[i + 1]), i + 2
+            continue
+        if arg.startswith("--copies="):
+            copies = int(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    return copies, rest
+
+
+def write_copies(bib: Path, n: int, out: Path) -> None:
+    """``n`` exact copies of ``bib`` in one file; copy c > 1 suffixes each entry's key with
+    ``-copyc`` (everything else, byte for byte, as in the original)."""
+    data = bib.read_bytes()
+    with out.open("wb") as handle:
+        handle.write(data)
+        for c in range(2, n + 1):
+            suffix = f"-copy{c}".encode()
+            handle.write(b"\n")
+            handle.write(_HEAD.sub(lambda m, s=suffix: m.group(1) + m.group(2) + s + m.group(3),
+                                   data))
+
+
+def export_measured(bib: Path, out: Path) -> tuple[dict, float]:
+    data, wall, mem = run_measured([sys.executable, "-c", EXPORT_COUNTED, str(bib), str(out)])
+    print(f"    {bib.name}: {data['seconds']:6.2f} s (process {wall:.2f} s), peak {mem:7.1f} MB, "
+          f"{data['entries']} entries -> {data['publications']} publications; read "
+          f"{data['read']:.2f} s, match+merge {data['merge']:.2f} s, write {data['write']:.2f} s")
+    for line in data["unscored"]:
+        print(f"    {line}")
+    return data, mem
+
+
+def compare_copies(bib: Path, n: int) -> None:
+    """Export ``bib`` and ``n`` exact copies of it, side by side; print both and the checks."""
+    print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB), {n} copies")
+    with tempfile.TemporaryDirectory() as tmp:
+        many = Path(tmp) / f"{bib.stem}-x{n}.bib"
+        write_copies(bib, n, many)
+        print(f"(1) one copy, then (n) {n} copies ({many.stat().st_size / 1e6:.1f} MB):")
+        one, _ = export_measured(bib, Path(tmp) / "one.bib")
+        several, _ = export_measured(many, Path(tmp) / "many.bib")
+    allowed = one["publications"] + (n - 1) * one["unmatchable"]
+    ratio = several["seconds"] / one["seconds"]
+    limit = 1.1 * n
+    print(f"publications: {several['publications']} for {n} copies, allowed <= {allowed} "
+          f"({one['publications']} + {n - 1} x {one['unmatchable']} unmatchable entries): "
+          f"{'ok' if several['publications'] <= allowed else 'MISSED'}")
+    print(f"time ratio {n} copies / one: {ratio:.2f} (target <= {limit:.1f}: "
+          f"{'ok' if ratio <= limit else 'MISSED'}); match+merge ratio "
+          f"{several['merge'] / max(one['merge'], 1e-9):.2f}")
+    unscored = len(one["unscored"]) + len(several["unscored"])
+    print(f"buckets left unscored: {unscored} ({'ok' if not unscored else 'reported above'})")
 
 
 if __name__ == "__main__":
