@@ -259,10 +259,11 @@ class _Clusters:
         del self.ids[rb]
 
 
-def group_records(records: list[Record], cfg: MatchConfig,
-                  rules: Rules | None = None) -> list[list[Record]]:
+def group_records(records: list[Record], cfg: MatchConfig, rules: Rules | None = None,
+                  unscored: list[tuple[str, int]] | None = None) -> list[list[Record]]:
     """Clusters of records that are the same work, each in input order, ordered by their
-    first record's position in the input."""
+    first record's position in the input. Blocks too large to score pair by pair are added
+    to ``unscored`` as (block key, size): the caller reports them."""
     rules = rules or registry.rules()
     feats = [features(r, cfg.year_tolerance, rules) for r in records]
     clusters = _Clusters(feats)
@@ -270,7 +271,7 @@ def group_records(records: list[Record], cfg: MatchConfig,
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj, locators=False):
             clusters.union(ri, rj)
-    for _, i, j in sorted(_fuzzy_edges(feats, cfg)):
+    for _, i, j in sorted(_fuzzy_edges(feats, cfg, unscored)):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj):
             clusters.union(ri, rj)
@@ -305,7 +306,8 @@ def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[tuple[tu
     return edges
 
 
-def _fuzzy_edges(feats: list[Features], cfg: MatchConfig) -> list[tuple[tuple, int, int]]:
+def _fuzzy_edges(feats: list[Features], cfg: MatchConfig,
+                 unscored: list[tuple[str, int]] | None = None) -> list[tuple[tuple, int, int]]:
     """Matching pairs found within blocks, with a content-derived sort key."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, feat in enumerate(feats):
@@ -319,6 +321,8 @@ def _fuzzy_edges(feats: list[Features], cfg: MatchConfig) -> list[tuple[tuple, i
         if key.startswith("t:"):
             members = _distinct(members, feats, cfg, edges)
         if len(members) > _MAX_BLOCK and not key.startswith("t:"):
+            if unscored is not None:
+                unscored.append((key, len(members)))
             continue
         for x, i in enumerate(members):
             fi = feats[i]

@@ -60,6 +60,16 @@ def merge_records(records: list[Record], cfg: MatchConfig,
         return _Merger(rules or registry.rules()).merge(records, cfg, joins or [])
 
 
+def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
+    """What matching did not compare pair by pair (issue 14: never in silence)."""
+    biggest = sorted(unscored, key=lambda item: (-item[1], item[0]))[:3]
+    shown = ", ".join(f"{key.split(':')[0]}-block {key.split(':', 1)[1][:30]!r} "
+                      f"({size} records)" for key, size in biggest)
+    return Problem("warning", f"matching: {len(unscored)} candidate block(s) too large to "
+                   f"compare pair by pair were matched only by title and identifiers: "
+                   f"{shown}")
+
+
 class _Merger:
     """One merge run: the sources' rules, applied to every cluster."""
 
@@ -69,9 +79,13 @@ class _Merger:
     def merge(self, records: list[Record], cfg: MatchConfig,
               joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
         position = {id(r): i for i, r in enumerate(records)}
-        clusters = _joined(group_records(records, cfg, self.rules), joins or [], position)
+        unscored: list[tuple[str, int]] = []
+        clusters = _joined(group_records(records, cfg, self.rules, unscored), joins or [],
+                           position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)
+        if unscored:
+            problems.append(_unscored_problem(unscored))
         pubs.sort(key=lambda p: (-(p.year or 0), p.year is None, p.key))
         for pub in pubs:
             problems.extend(_conflict_problem(pub, c) for c in pub.conflicts)
