@@ -439,3 +439,14 @@ def test_hostile_web_titles_cannot_run_liquid_or_drive_the_terminal(
     assert not RAW.search(result.out + result.err)
     listed = run(tmp_path, command="list")
     assert "Click here now" in listed.out and not RAW.search(listed.out + listed.err)
+
+
+def test_terminal_escape_sequences_never_reach_the_page(tmp_path: Path) -> None:
+    osc = "\x1b]8;;https://evil.example\x1b\\Click\x1b]8;;\x1b\\"
+    bib = ("@article{esc2024, title = {A Title " + osc + " With Tricks\x07}, author = {Gupta, "
+           "Vima}, year = 2024}\n")
+    for page in ("index.md", "index.html"):
+        result = sync(tmp_path, bib, page=page)
+        assert result.code == 0, result.err
+        assert "\x1b" not in result.page and "\x07" not in result.page
+        assert "Click" in result.page and "With Tricks" in result.page

@@ -25,6 +25,16 @@ class Md(str):
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]|$~]")
 _ENTITY = re.compile(r"&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 _LIQUID = re.compile(r"\{(?=[{%])")
+#: Control characters (C0 but tab and new lines, DEL, C1): a terminal escape sequence in a title
+#: is data nobody can see; it is dropped from every page.
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and new lines are kept)."""
+    return _TEXT_CONTROL.sub("", text)
+
+
 _LINE_START = re.compile(r"^(?:\d{1,9}(?=[.)](?:\s|$))|(?=[#+=-]))")
 
 
@@ -32,7 +42,7 @@ def md_escape(value: object) -> Md:
     """Plain text to Markdown that shows exactly that text (idempotent on ``Md``/``Markup``)."""
     if isinstance(value, Md | Markup):
         return Md(value)
-    text = re.sub(r"\s+", " ", str(value)).strip()
+    text = re.sub(r"\s+", " ", _TEXT_CONTROL.sub("", str(value))).strip()
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
     text = _ENTITY.sub("&amp;", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")
@@ -51,6 +61,8 @@ def html_value(value: object) -> Markup:
     braces except where two would open a tag (JSON-LD is built without any)."""
     if isinstance(value, Markup):
         return Markup(_LIQUID.sub("&#123;", str(value)))
+    if isinstance(value, str):
+        value = _TEXT_CONTROL.sub("", value)
     return Markup(_LIQUID_HTML.sub("&#123;", str(escape(value))))
 
 

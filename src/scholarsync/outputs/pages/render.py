@@ -34,6 +34,7 @@ from scholarsync.outputs.pages.escape import (
     md_url,
     safe_link,
     safe_url,
+    strip_controls,
 )
 from scholarsync.outputs.pages.jsonld import jsonld_text
 from scholarsync.outputs.pages.labels import link_label
@@ -209,8 +210,9 @@ class Renderer:
 
 
 def _tidy(text: str) -> str:
-    """No trailing spaces, no run of blank lines, no edge blank lines; one final newline."""
-    lines = [line.rstrip() for line in text.splitlines()]
+    """No trailing spaces, no run of blank lines, no edge blank lines; one final newline; no
+    control character (a terminal escape sequence from a title) whatever filter built it."""
+    lines = [line.rstrip() for line in strip_controls(text).splitlines()]
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
