@@ -115,8 +115,8 @@ def sync(ctx: click.Context, config_path: str | None, offline: bool, refresh: bo
     if as_json:
         click.echo(json_report(run.summary), nl=False)
     elif not quiet or run.status != 0:  # --quiet: nothing when nothing needs attention
-        click.echo(printable(text_report(run.summary, dry_run=dry_run or check)), nl=False,
-                   err=dry_run)
+        text = text_report(run.summary, dry_run=dry_run or check, verbose=verbose)
+        click.echo(printable(text), nl=False, err=dry_run)
     if check and run.out_of_date:
         names = ", ".join(relative(p, config.root) for p in run.out_of_date)
         _err(f"scholarsync: outputs out of date: {names}")

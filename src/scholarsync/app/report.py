@@ -58,11 +58,22 @@ def _line(item: dict[str, Any], width: int = 70) -> str:
     return f"{item['key']}: {title}{year}"
 
 
-def source_line(source: dict[str, Any]) -> str:
+def _web(kind: str) -> bool:
+    from scholarsync.sources import source_class
+
+    try:
+        return bool(source_class(kind).web)
+    except KeyError:  # a plugin that failed to load
+        return False
+
+
+def source_line(source: dict[str, Any], verbose: bool = False) -> str:
+    """One source's line; with ``verbose`` a web source always names its requests (0 when the
+    cache answered everything)."""
     status = _STATUS.get(source["status"], source["status"])
     parts = [f"{source['kind']:<13} {status:<10} {source['records']:>4} records"]
-    if source.get("requests"):
-        parts.append(f"{source['requests']} requests")
+    if source.get("requests") or (verbose and _web(source["kind"])):
+        parts.append(f"{source.get('requests') or 0} requests")
     if not source.get("complete", True):
         parts.append("partial list")
     if source.get("detail"):
@@ -70,8 +81,8 @@ def source_line(source: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
-    """The summary for people."""
+def text_report(data: dict[str, Any], *, dry_run: bool = False, verbose: bool = False) -> str:
+    """The summary for people (``verbose``: every web source's request count, 0 included)."""
     lines = [
         f"{data['publications']} publications: {len(data['added'])} added, "
         f"{len(data['updated'])} updated, {len(data['removed'])} removed, "
@@ -83,7 +94,7 @@ def text_report(data: dict[str, Any], *, dry_run: bool = False) -> str:
         lines.append(f"  ~ {_line(change)}: {', '.join(change['fields'])}{by}")
     lines += [f"  - {_line(p)}" for p in data["removed"]]
     lines.append("sources:")
-    lines += [f"  {source_line(s)}" for s in data["sources"]]
+    lines += [f"  {source_line(s, verbose)}" for s in data["sources"]]
     lines.append("files:")
     for planned in data["files"]:
         if not planned["changed"]:
