@@ -10,6 +10,14 @@ one request per 20 configured eScholarship items (its GraphQL API) and one for t
 plus one robots.txt per host.
 
     python bench/bench_sync.py [--bib 1800] [--items 200] [--rows 100] [--repeat 3]
+
+``--apis [N]`` benchmarks the API sources instead: a researcher with N works (default 2,000)
+on ORCID, OpenAlex, DBLP, Semantic Scholar and eScholarship's GraphQL API, each served by a local
+server of its own (synthetic answers of ``tests/apigen.py``), Scholar blocked (429). It prints
+cold and warm times and each source's requests beside what its paging needs (robots.txt + the
+pages of its cursor, one bulk read per 100 ORCID put-codes, one DBLP document).
+
+    python bench/bench_sync.py --apis 2000 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from urllib.parse import parse_qs
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests import sitegen  # noqa: E402
+from tests import apigen, sitegen  # noqa: E402
 
 from scholarsync.sources.escholarship_api import ITEMS_PER_QUERY  # noqa: E402
 
@@ -148,6 +156,191 @@ def same_as_fresh(root: Path, sync: list[str]) -> bool:
     return mine == theirs
 
 
+# -- the API sources (--apis) ------------------------------------------------------------------
+API_SERVICES = ("scholar", "escholarship", "orcid", "openalex", "dblp", "semanticscholar")
+
+
+def api_works(n: int) -> list[apigen.Work]:
+    """N works of one researcher. Each service lists most of them (one in seven is missing
+    from each in turn), one in eleven has no DOI (matched by title, authors and year), and
+    every tenth has an arXiv preprint that OpenAlex and DBLP (CoRR) list apart."""
+    works: list[apigen.Work] = []
+    for i in range(n):
+        gap = i % 7
+        doi = "" if i % 11 == 5 else f"10.5555/api.{i}"
+        arxiv = f"24{i // 100_000 + 1:02d}.{i % 100_000:05d}" if i % 10 == 0 else ""
+        authors = [apigen.OWNER, (f"Author{i % 97}", "Some")]
+        venue = "Journal of Benchmarks"
+        works.append(apigen.Work(
+            title(i), authors, 2000 + i % 25, venue, doi=doi,
+            orcid=str(100_000 + i) if gap != 1 else "",
+            openalex=f"W{5_000_000_000 + i}" if gap != 2 else "",
+            dblp=f"journals/jb/Gupta{i}" if gap != 3 else "",
+            s2=f"{i:040x}" if gap != 4 else "",
+            escholarship=f"a{i:07d}" if gap != 5 and i % 2 == 0 else "",
+            openalex_cites=i % 50, s2_cites=i % 40,
+            s2_ids={"ArXiv": arxiv} if arxiv else {}))
+        if arxiv:  # the preprint, a version of the work above
+            works.append(apigen.Work(
+                title(i), authors, 1999 + i % 25, "arXiv", kind="preprint", arxiv=arxiv,
+                openalex=f"W{6_000_000_000 + i}", dblp=f"journals/corr/abs-{arxiv}",
+                openalex_cites=i % 5))
+    return works
+
+
+def serve_apis(services: apigen.Services) -> dict[str, ThreadingHTTPServer]:
+    """One local server per service (its own host, its own robots.txt); Scholar answers 429."""
+    servers = {}
+    for name in API_SERVICES:
+        class Handler(BaseHTTPRequestHandler):
+            service = name
+
+            def do_GET(self) -> None:  # noqa: N802
+                path, _, query = self.path.partition("?")
+                args = {k: v[0] for k, v in parse_qs(query).items()}
+                if self.service == "scholar":
+                    services.requests["scholar"] = services.requests.get("scholar", 0) + 1
+                    status, kind, body = ((200, "text/plain", sitegen.ROBOTS_SCHOLAR)
+                                          if path == "/robots.txt" else
+                                          (429, "text/html", "unusual traffic"))
+                else:
+                    status, kind, body = services.answer(self.service, path, args)
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers[name] = server
+    return servers
+
+
+def api_config(servers: dict[str, ThreadingHTTPServer]) -> str:
+    def base(name: str) -> str:
+        return f"http://127.0.0.1:{servers[name].server_port}"
+
+    return f"""[profile]
+name = "Vima Gupta"
+page = "index.md"
+
+[[sources]]
+kind = "scholar"
+user = "{USER}"
+base_url = "{base('scholar')}"
+
+[[sources]]
+kind = "escholarship"
+author = "{apigen.ORCID_ID}"
+base_url = "{base('escholarship')}"
+
+[[sources]]
+kind = "orcid"
+id = "{apigen.ORCID_ID}"
+base_url = "{base('orcid')}"
+
+[[sources]]
+kind = "openalex"
+author = "{apigen.OPENALEX_AUTHOR}"
+base_url = "{base('openalex')}"
+
+[[sources]]
+kind = "dblp"
+pid = "{apigen.DBLP_PID}"
+base_url = "{base('dblp')}"
+
+[[sources]]
+kind = "semanticscholar"
+author = "{apigen.S2_AUTHOR}"
+base_url = "{base('semanticscholar')}"
+
+[network]
+delay = 0
+"""
+
+
+def api_needs(services: apigen.Services) -> dict[str, tuple[int, str]]:
+    """Requests each source needs for a cold sync, and how they add up."""
+    from scholarsync.sources import escholarship_api, openalex, orcid, semanticscholar
+
+    def pages(kind: str, size: int) -> int:
+        return max(1, math.ceil(services.listed(kind) / size))
+
+    bulk = pages("orcid", orcid.BULK_SIZE)
+    return {
+        "scholar": (2, "robots + profile (429)"),
+        "escholarship": (1 + pages("escholarship", escholarship_api.PAGE_SIZE),
+                         f"robots + {pages('escholarship', escholarship_api.PAGE_SIZE)} pages"),
+        "orcid": (2 + bulk, f"robots + list + {bulk} bulk"),
+        "openalex": (2 + pages("openalex", openalex.PAGE_SIZE),
+                     f"robots + author + {pages('openalex', openalex.PAGE_SIZE)} pages"),
+        "dblp": (2, "robots + 1 document"),
+        "semanticscholar": (1 + pages("semanticscholar", semanticscholar.PAGE_SIZE),
+                            f"robots + {pages('semanticscholar', semanticscholar.PAGE_SIZE)}"
+                            " pages"),
+    }
+
+
+def api_sync(root: Path, env: dict[str, str]) -> tuple[float, dict[str, int]]:
+    """One sync (exit 3: Scholar is blocked); its time and each source's reported requests."""
+    import json
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "scholarsync", "sync", "--json", "--quiet"],
+                          cwd=root, capture_output=True, text=True, env={**os.environ, **env})
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 3):
+        sys.exit(f"sync failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return elapsed, {s["kind"]: s.get("requests", 0) for s in json.loads(proc.stdout)["sources"]}
+
+
+def bench_apis(works: int, repeat: int, anonymous: bool) -> None:
+    """The --apis benchmark (see the module doc)."""
+    from scholarsync.sources import openalex, semanticscholar
+
+    env = {openalex.KEY_ENV: "bench-openalex-key",
+           semanticscholar.KEY_ENV: "" if anonymous else "bench-s2-key"}
+    generated = api_works(works)
+    services = apigen.Services(generated)
+    servers = serve_apis(services)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "index.md").write_text("# Me\n<!-- scholarsync:begin publications -->\n"
+                                       "<!-- scholarsync:end publications -->\n")
+        (root / "scholarsync.toml").write_text(api_config(servers))
+        cold, reported = api_sync(root, env)
+        served = dict(services.requests)
+        warm_runs = [api_sync(root, env) for _ in range(repeat)]
+        warm_served = {k: (services.requests.get(k, 0) - served.get(k, 0)) // repeat
+                       for k in API_SERVICES}
+        listed = subprocess.run([sys.executable, "-m", "scholarsync", "list"], cwd=root,
+                                capture_output=True, text=True).stdout.count("\n")
+    for server in servers.values():
+        server.shutdown()
+    needs = api_needs(services)
+    print(f"researcher: {works} works ({len(generated) - works} preprints listed apart) on "
+          f"ORCID {services.listed('orcid')}, OpenAlex {services.listed('openalex')}, DBLP "
+          f"{services.listed('dblp')}, Semantic Scholar {services.listed('semanticscholar')}, "
+          f"eScholarship {services.listed('escholarship')} -> {listed} publications "
+          f"(expected {works})")
+    print(f"cold sync: {cold:7.2f} s  {sum(served.values())} requests "
+          f"(Semantic Scholar paced {'3' if anonymous else '1'} s apart)")
+    for kind in API_SERVICES:
+        need, how = needs[kind]
+        print(f"  {kind:<16} {served.get(kind, 0):>3} served, {reported.get(kind, 0):>3} "
+              f"reported (needs {need} = {how})")
+    warm = statistics.median(t for t, _ in warm_runs)
+    print(f"warm sync: {warm:7.2f} s  requests per run: "
+          + ", ".join(f"{k} {warm_served[k]}" for k in API_SERVICES)
+          + f" (median of {repeat})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bib", type=int, default=1800, help=".bib entries")
@@ -156,7 +349,14 @@ def main() -> None:
     parser.add_argument("--shared", type=int, default=100,
                         help="items that are also in the .bib (same DOI)")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs and import runs")
+    parser.add_argument("--apis", type=int, nargs="?", const=2000, default=None, metavar="N",
+                        help="benchmark the API sources instead, for N works (default 2,000)")
+    parser.add_argument("--anonymous", action="store_true",
+                        help="with --apis: no Semantic Scholar key (requests 3 s apart)")
     args = parser.parse_args()
+    if args.apis is not None:
+        bench_apis(args.apis, args.repeat, args.anonymous)
+        return
 
     pages = Pages(args.items, args.rows, args.shared)
     server, log = serve(pages)
