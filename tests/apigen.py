@@ -176,6 +176,7 @@ class Services:
     def __init__(self, works: list[Work]):
         self.works = works
         self.requests: dict[str, int] = {}
+        self.robots: dict[str, str] = {}  # a service's own robots.txt (default: allows all)
         self.orcid = {w.orcid: w for w in works if w.orcid}
         self.openalex = [w for w in works if w.openalex]
         self.dblp = [w for w in works if w.dblp]
@@ -200,7 +201,7 @@ class Services:
     def answer(self, service: str, path: str, args: dict[str, str]) -> tuple[int, str, str]:
         self.requests[service] = self.requests.get(service, 0) + 1
         if path == "/robots.txt":
-            return 200, "text/plain", "User-agent: *\nDisallow: /search\n"
+            return 200, "text/plain", self.robots.get(service, "User-agent: *\nDisallow: /search\n")
         found = getattr(self, f"_{service}")(path, args)
         if found is None:
             return 404, "text/plain", "not found"

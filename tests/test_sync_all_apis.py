@@ -296,3 +296,30 @@ def test_verbose_names_each_sources_requests(site: Site) -> None:
     assert "requests" not in lines["bibtex"]  # not a web source
     quiet = run(site)  # without --verbose a source that asked nothing says nothing of it
     assert "0 requests" not in quiet.stdout and "1 requests" in quiet.stdout
+
+
+# the rules of dblp.org's robots.txt that concern person documents (a public snapshot of
+# 2026-06-26; the corpus holds none): /pid is allowed, but every .xml export is not, and the
+# longer rule wins
+ROBOTS_DBLP = "User-agent: *\nCrawl-delay: 4\nAllow: /pid\nAllow: /rec\nDisallow: /*.xml\n"
+
+
+def test_dblp_robots_closing_the_xml_exports_costs_dblp_alone(site: Site) -> None:
+    """What a user meets today with dblp.org's own robots.txt: DBLP fails with that reason
+    (nothing but robots.txt asked), exit 3; the works other services know are all listed, with
+    every id but DBLP's; the DBLP-only work is missing until DBLP opens its XML again."""
+    site.services.robots["dblp"] = ROBOTS_DBLP
+    result = run(site, "--json", "--quiet")
+    assert result.exit_code == 3, result.output
+    status = {s["kind"]: s for s in json.loads(result.stdout)["sources"]}
+    assert sorted(k for k, s in status.items() if s["status"] != "fresh") == ["dblp", "scholar"]
+    assert "robots.txt" in status["dblp"]["detail"] and "/*.xml" in status["dblp"]["detail"]
+    assert site.counts()["dblp"] == 1 == status["dblp"]["requests"]  # robots.txt only
+    exported = {p["title"]: p for p in json.loads((site.root / "publications.json").read_text())}
+    assert set(exported) == set(EXPECTED) - {"A DBLP-Only Workshop Paper"}
+    for title, pub in exported.items():
+        ids = {k: v for k, v in EXPECTED[title][0].items() if k != "dblp"}
+        if title == "Counting with Transformers":
+            ids["dblp"] = "conf/synth/GuptaV24"  # Semantic Scholar knows the DBLP key too
+        assert {k: v for k, v in pub["ids"].items() if v} == ids, title
+        assert "dblp" not in pub["sources"], title
