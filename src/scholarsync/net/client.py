@@ -57,6 +57,7 @@ from scholarsync.errors import (
     NotInCacheError,
     ParseError,
 )
+from scholarsync.net.blockmemo import BlockMemory
 from scholarsync.net.blocks import BlockRule, host_of
 from scholarsync.net.deadline import TotalTimeout
 from scholarsync.net.redirects import MAX_REDIRECTS, RedirectChain
@@ -185,6 +186,11 @@ class HttpClient:
         self._session: requests.Session | None = None
         self._robots: dict[str, RobotsRules] = {}
         self._validated: set[str] = set()  # cache keys confirmed with the origin in this run
+        self._memory = None if offline else BlockMemory(Path(network.cache_dir))
+        if self._memory is not None and not refresh:
+            for name, remembered in self._memory.active().items():
+                state = self._state.host(name)
+                state.blocked, state.blocked_before = remembered.describe(), True
 
     # -- public ------------------------------------------------------------------------------
     @property
@@ -282,6 +288,15 @@ class HttpClient:
         self._validated.discard(key)
 
     def close(self) -> None:
+        """End the run: remember the hosts that blocked us in it, forget those that answered."""
+        if self._memory is not None:
+            for name, state in self._state.hosts.items():
+                if state.blocked and not state.blocked_before:
+                    self._memory.remember(name, state.blocked, state.retry_after)
+                elif state.requests and not state.blocked:
+                    self._memory.forget(name)
+            self._memory.save()
+            self._memory = None
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -306,9 +321,9 @@ class HttpClient:
         if cached is not None and self._is_fresh(key, cached, max_age, refreshable=robots):
             log.debug("cache hit (fresh): %s", loggable_url(url))
             return self._page(url, cached, expect, from_cache=True)
-        blocked = self._state.host(host_of(url)).blocked
-        if blocked:
-            raise blocked_earlier(url, host_of(url), blocked)
+        host = self._state.host(host_of(url))
+        if host.blocked:
+            raise blocked_earlier(url, host_of(url), host)
         try:
             if robots:
                 self._obey_robots(url)

@@ -51,6 +51,8 @@ class HostState:
     last: float | None = None  # monotonic time the previous request to it finished
     requests: int = 0
     blocked: str | None = None  # reason, once the host refused us
+    blocked_before: bool = False  # the block is remembered from an earlier run (blockmemo)
+    retry_after: float | None = None  # seconds its refusing 429 asked us to wait
     pause_until: float = 0.0  # monotonic time before which nothing goes to it (Retry-After)
     asked_wait: float = 0.0  # seconds of Retry-After accepted from it in this run
     given_up: str | None = None  # it asked to wait longer than a run does: cache only
@@ -143,9 +145,10 @@ class RedirectRefusedError(NetworkError):
     """A redirect the policy does not follow (:mod:`scholarsync.net.redirects`)."""
 
 
-def blocked_earlier(url: str, host: str, reason: str) -> BlockedError:
-    return BlockedError(f"{url}: not requested, {host} blocked us earlier in this run "
-                        f"({reason})", url=url)
+def blocked_earlier(url: str, host: str, info: HostState) -> BlockedError:
+    when = "in an earlier run" if info.blocked_before else "earlier in this run"
+    return BlockedError(f"{url}: not requested, {host} blocked us {when} ({info.blocked})",
+                        url=url)
 
 
 def retry_after(value: str | None) -> float | None:
@@ -182,7 +185,7 @@ class MirrorAdapter(HTTPAdapter):
         shown = self.state.current or canonical
         info = self.state.host(host)
         if info.blocked:
-            raise blocked_earlier(shown, host, info.blocked)
+            raise blocked_earlier(shown, host, info)
         if info.given_up:
             raise NetworkError(f"{shown}: not requested, {info.given_up}", url=shown)
         self._pace(info, shown)
@@ -250,6 +253,7 @@ class MirrorAdapter(HTTPAdapter):
             why = (f"{host} asked to wait {seconds:g} s (Retry-After), more than this run "
                    f"waits for one host ({self.state.retry_after_cap:g} s in all)")
             if response.status_code == 429:
+                info.retry_after = seconds  # remembered for the next runs (blockmemo)
                 raise self._block(info, shown, f"HTTP 429 Too Many Requests; {why}")
             info.given_up = why
             return False
@@ -277,6 +281,7 @@ class MirrorAdapter(HTTPAdapter):
         reason = None if waits else header_block(status, headers) or next(
             filter(None, (r.response(canonical, status, headers) for r in rules)), None)
         if reason:
+            info.retry_after = retry_after(response.headers.get("retry-after"))
             raise self._block(info, shown, reason)
         location = response.headers.get("location")
         if location and response.is_redirect:
