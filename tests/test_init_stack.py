@@ -324,3 +324,11 @@ def test_the_pull_request_workflow_asks_for_its_permission(tmp_path: Path) -> No
     assert flow["permissions"] == {"contents": "write", "pull-requests": "write"}
     step = flow["jobs"]["sync"]["steps"][1]
     assert step["with"]["publish"] == "pull-request" and step["with"]["config"] == "site.toml"
+
+
+def test_the_readme_shows_what_init_writes_for_alfolio(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Set up on your stack"):readme.index("### academicpages")]
+    shown = tomllib.loads(section.split("```toml\n")[1].split("```")[0])
+    assert init(skeleton("al-folio", tmp_path)) == {**shown, "network": {
+        "cache_dir": "cache", "delay": 1.0, "timeout": 20.0}}
