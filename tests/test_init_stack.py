@@ -127,10 +127,11 @@ def test_academicpages_init_then_sync_writes_publication_pages(tmp_path: Path) -
 def test_academicpages_profile_links_give_scholar_and_a_suggested_orcid(tmp_path: Path) -> None:
     site = skeleton("academicpages", tmp_path)
     with (site / "_config.yml").open("a", encoding="utf-8") as conf:
-        conf.write('author:\n  name: "Vima Gupta"\n'
+        conf.write('name: &name "Vima Gupta"\nauthor:\n'
                    '  googlescholar: "https://scholar.google.com/citations?user=Yno2pxMAAAAJ'
                    '&hl=en"\n  orcid: "https://orcid.org/0000-0002-1825-0097"\n')
     config = init(site)
+    assert config["profile"]["name"] == "Vima Gupta"  # the site's name: when author.name is not
     sources = kinds(config)
     assert sources["scholar"]["user"] == USER
     assert "orcid" not in sources  # suggested, commented out: an offline first run stays exit 0

@@ -81,8 +81,8 @@ jobs:
       - uses: {action}
         with:
           config: {config}
-          publish: {publish}   # commit, pull-request or none
-          args: ""             # more options for `scholarsync sync`, e.g. "--quiet"
+          publish: {publish:<13}  # commit, pull-request or none
+          args: ""                # more options for `scholarsync sync`, e.g. "--quiet"
           python-version: "3.12"
         env:   # repository secrets; a missing one is fine (that source goes without a key)
           OPENALEX_API_KEY: ${{{{ secrets.OPENALEX_API_KEY }}}}

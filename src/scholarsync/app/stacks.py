@@ -191,6 +191,7 @@ def _academicpages(directory: Path, result: StackPlan) -> None:
     config = _yaml_file(directory / "_config.yml")
     author = _mapping(config, "author")
     result.owner(_text(author.get("name")), "_config.yml author.name")
+    result.owner(_text(config.get("name")), "_config.yml name")
     result.scholar_user(_text(author.get("googlescholar")), "_config.yml author.googlescholar")
     result.orcid(_text(author.get("orcid")), "_config.yml author.orcid")
     result.folder = "_publications"
@@ -257,7 +258,7 @@ def config_text(p: StackPlan, name: str, aliases: tuple[str, ...], scholar: str,
                   ('citations = "_data/citations.yml"        # the Google Scholar badges'
                    if scholar else
                    '# citations = "_data/citations.yml"      # the badges: needs a scholar source'),
-                  '# data = "_data/publications.yml"         # optional: site.data.publications']
+                  '# data = "_data/publications.yml"        # optional: site.data.publications']
     elif p.stack == "academicpages":
         lines.append(f"academicpages = {_toml(p.folder)}   # one <date>-<slug>.md per publication")
     else:
