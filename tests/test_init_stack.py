@@ -333,3 +333,14 @@ def test_the_readme_shows_what_init_writes_for_alfolio(tmp_path: Path) -> None:
     shown = tomllib.loads(section.split("```toml\n")[1].split("```")[0])
     assert init(skeleton("al-folio", tmp_path)) == {**shown, "network": {
         "cache_dir": "cache", "delay": 1.0, "timeout": 20.0}}
+
+
+def test_the_workflow_alone_keeps_an_existing_config_and_says_so(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(STACKS / "alfolio", site)
+    mine = (site / "scholarsync.toml").read_bytes()
+    proc = run(site, "init", "--github-action")
+    assert proc.returncode == 0, proc.stderr
+    assert "scholarsync.toml exists and was kept as it is" in proc.stderr
+    assert (site / "scholarsync.toml").read_bytes() == mine
+    assert _workflow(site)["jobs"]["sync"]["steps"][1]["with"]["config"] == "scholarsync.toml"

@@ -208,7 +208,10 @@ def write_starter(directory: Path, *, github_action: bool = False, pull_request:
     if config.exists() and not force and not github_action:
         raise ConfigError(str(config), None, "already exists; use --force to overwrite it "
                           "(the old one is then kept as a .bak file)")
-    if not config.exists() or force:
+    if config.exists() and not force:
+        answers.notes.append(f"{config_name} exists and was kept as it is (init --force rewrites "
+                             "it, keeping the old one as a .bak file)")
+    else:
         site = stacks.plan(directory, answers.stack)
         answers.take(site)
         answers.resolve(interactive)
