@@ -170,6 +170,30 @@ def test_the_scholar_id_comes_from_socials_yml(tmp_path: Path) -> None:
         "kind": "scholar", "user": "AbCdEfGhIjKL"}
 
 
+def test_other_ids_of_socials_yml_are_suggested_commented_out(tmp_path: Path) -> None:
+    site = skeleton("al-folio", tmp_path)
+    with (site / "_data/socials.yml").open("a") as socials:
+        socials.write("dblp_url: https://dblp.org/pid/95/7448-1.html\n"
+                      "semanticscholar_id: 1723755\n")
+    proc = run(site, "init")
+    text = (site / "scholarsync.toml").read_text()
+    for block in ('# kind = "orcid"\n# id = "0000-0002-1825-0097"',
+                  '# kind = "dblp"\n# pid = "https://dblp.org/pid/95/7448-1.html"',
+                  '# kind = "semanticscholar"\n# author = "1723755"'):
+        assert block in text
+    assert "DBLP profile https://dblp.org/pid/95/7448-1.html (_data/socials.yml dblp_url)" in (
+        proc.stderr)
+    # uncommented, each is a source the config accepts
+    load_config(site / "scholarsync.toml")
+    (site / "scholarsync.toml").write_text(text.replace("# [[sources]]", "[[sources]]")
+                                           .replace("# kind", "kind").replace("# id =", "id =")
+                                           .replace("# pid =", "pid =")
+                                           .replace("# author =", "author ="))
+    assert set(kinds(tomllib.loads((site / "scholarsync.toml").read_text()))) >= {
+        "orcid", "dblp", "semanticscholar"}
+    load_config(site / "scholarsync.toml")
+
+
 def test_the_users_scholar_option_wins_over_socials_yml(tmp_path: Path) -> None:
     site = skeleton("al-folio", tmp_path)
     config = init(site, "--scholar", "https://scholar.google.com/citations?user=ZZZZpxMAAAAJ")

@@ -126,14 +126,19 @@ class StackPlan:
 
     def orcid(self, value: str, where: str) -> None:
         match = _ORCID.search(value)
-        if not match or any("kind = \"orcid\"" in s for s in self.suggested):
+        if match:
+            self.suggest("ORCID iD", "orcid", "id", match.group(1), where)
+
+    def suggest(self, what: str, kind: str, key: str, value: str, where: str) -> None:
+        """A source the site names, written commented out: an uncached source would make the
+        first offline run exit 3; the user uncomments it."""
+        if not value or any(f'kind = "{kind}"' in s for s in self.suggested):
             return
-        orcid = match.group(1)
-        self.found.append(f"ORCID iD {orcid} ({where})")
-        self.suggested.append(f'# [[sources]]\n# kind = "orcid"\n# id = "{orcid}"\n')
-        self.notes.append(f"your ORCID iD {orcid} is in the config as a commented-out source: "
-                          "uncomment it to read ORCID too (it answers scheduled runs, which "
-                          "Google Scholar mostly refuses)")
+        self.found.append(f"{what} {value} ({where})")
+        self.suggested.append(f'# [[sources]]\n# kind = "{kind}"\n# {key} = {_toml(value)}\n')
+        self.notes.append(f"your {what} {value} is in the config as a commented-out {kind} "
+                          "source: uncomment it to read it too (services made for programs "
+                          "answer scheduled runs, which Google Scholar mostly refuses)")
 
 
 def plan(directory: Path, stack: str | None = None) -> StackPlan:
@@ -177,6 +182,11 @@ def _alfolio(directory: Path, result: StackPlan) -> None:
     result.scholar_user(_text(config.get("scholar_userid")), "_config.yml scholar_userid")
     result.orcid(_text(socials.get("orcid_id")) or _text(config.get("orcid_id")),
                  "_data/socials.yml orcid_id")
+    dblp = _text(socials.get("dblp_url"))
+    if re.match(r"https?://dblp\.(org|uni-trier\.de)/pid/", dblp):
+        result.suggest("DBLP profile", "dblp", "pid", dblp, "_data/socials.yml dblp_url")
+    result.suggest("Semantic Scholar author", "semanticscholar", "author",
+                   _text(socials.get("semanticscholar_id")), "_data/socials.yml semanticscholar_id")
     if (directory / ".github" / "workflows" / "update-citations.yml").is_file():
         result.notes.append("al-folio's own .github/workflows/update-citations.yml also writes "
                             "_data/citations.yml: disable it, or drop `citations` from [outputs]")
