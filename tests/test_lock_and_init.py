@@ -49,15 +49,14 @@ def test_init_github_action_workflow(tmp_path: Path) -> None:
     write_starter(tmp_path, github_action=True)
     text = (tmp_path / ".github/workflows/scholarsync.yml").read_text()
     for needle in ("schedule:", "cron:", "workflow_dispatch", "concurrency:",
-                   "setup-python", "scholarsync sync", "git diff --cached --quiet", "git push"):
+                   "actions/checkout", "uses: scholarsync/scholarsync@v1", "publish: commit"):
         assert needle in text, needle
-    # PyPI's "scholarsync" is someone else's project: the workflow installs ours from the repo.
-    install = next(line for line in text.splitlines() if "pip install" in line)
-    assert "scholarsync-sites @ git+https://" in install
-    assert "pip install scholarsync\n" not in text + "\n"
+    # The action installs this project from its own checkout, never PyPI's unrelated namesake.
+    assert "pip install scholarsync" not in text
     write_starter(tmp_path, github_action=True, pull_request=True, force=True)
     text = (tmp_path / ".github/workflows/scholarsync.yml").read_text()
-    assert "create-pull-request" in text and "git push" not in text
+    assert "publish: pull-request" in text and "pull-requests: write" in text
+    assert "publish: commit" not in text
 
 
 def test_init_cli_asks_nothing_without_a_terminal(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from scholarsync import __version__
+from scholarsync.app.stacks import STACKS
 from scholarsync.app.terminal import field, printable, relative
 from scholarsync.errors import ScholarsyncError, os_problem
 
@@ -239,8 +240,11 @@ def inspect(ctx: click.Context, config_path: str | None, target: str, offline: b
 
 @cli.command()
 @_config_option
+@click.option("--stack", type=click.Choice(STACKS),
+              default=None, help="The site's stack (default: detected from its files).")
 @click.option("--github-action", is_flag=True,
-              help="Also write .github/workflows/scholarsync.yml (weekly sync).")
+              help="Also write .github/workflows/scholarsync.yml (weekly sync with the "
+                   "scholarsync action).")
 @click.option("--pull-request", is_flag=True,
               help="With --github-action: open a pull request instead of committing.")
 @click.option("--name", default=None, help="Your name as in author lists (else asked).")
@@ -254,10 +258,12 @@ def inspect(ctx: click.Context, config_path: str | None, target: str, offline: b
               help="Folder to write into (default: the config's folder, else the current one).")
 @click.pass_context
 @_guard
-def init(ctx: click.Context, config_path: str | None, github_action: bool, pull_request: bool,
-         name: str | None, aliases: str | None, page: str | None, scholar: str | None,
-         force: bool, directory: str | None) -> None:
-    """Write a starter scholarsync.toml (asks a few questions on a terminal)."""
+def init(ctx: click.Context, config_path: str | None, stack: str | None, github_action: bool,
+         pull_request: bool, name: str | None, aliases: str | None, page: str | None,
+         scholar: str | None, force: bool, directory: str | None) -> None:
+    """Write a scholarsync.toml that fits the site's stack (al-folio, academicpages, Hugo Blox,
+    or a plain page), detected from its files unless --stack is given; asks what it cannot find
+    on a terminal."""
     from scholarsync.app.init import Answers, write_starter
     from scholarsync.config import CONFIG_NAME
     from scholarsync.errors import UsageError
@@ -266,12 +272,15 @@ def init(ctx: click.Context, config_path: str | None, github_action: bool, pull_
     if config and directory and Path(config).parent != Path(directory):
         raise UsageError("give either --config or --dir, not both")
     folder = Path(directory) if directory else Path(config).parent if config else Path(".")
-    answers = Answers(name=name, page=page, scholar=scholar,
+    answers = Answers(name=name, page=page, scholar=scholar, stack=stack,
                       aliases=None if aliases is None else
                       tuple(a.strip() for a in aliases.split(";") if a.strip()))
-    for path in write_starter(folder, github_action=github_action, pull_request=pull_request,
-                              force=force, interactive=sys.stdin.isatty(), answers=answers,
-                              config_name=Path(config).name if config else CONFIG_NAME):
+    written = write_starter(folder, github_action=github_action, pull_request=pull_request,
+                            force=force, interactive=sys.stdin.isatty(), answers=answers,
+                            config_name=Path(config).name if config else CONFIG_NAME)
+    for fact in answers.found:
+        _err(f"scholarsync: found: {fact}")
+    for path in written:
         _err(f"wrote {path}")
     for note in answers.notes:
         _err(f"scholarsync: note: {note}")
