@@ -272,8 +272,8 @@ def test_scholar_blocked_and_pages_firewalled_every_api_carries_the_site(site: S
     assert again.exit_code == 3, again.output
     after = site.counts()
     assert {k: after[k] - before[k] for k in after} == {k: 0 for k in after}
-    assert "blocked us in an earlier run" in again.output
-    assert "not asked again before" in again.output
+    assert "nothing changed since the last run" in again.output  # the fast path
+    assert "blocked sources are not asked again before" in again.output
     assert json.loads((site.root / "publications.json").read_text()) == exported
     # --refresh asks the blocked host at once (and is refused again)
     refreshed = run(site, "--refresh", "--quiet")

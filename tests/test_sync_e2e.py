@@ -164,3 +164,29 @@ def test_fast_path_ends_when_a_cached_page_expires(site: Site) -> None:
     assert offline.get("note") == "nothing changed since the last run"
     online = report(sync(site))
     assert "note" not in online
+
+
+def test_a_remembered_block_keeps_the_fast_path_with_exit_3(site: Site) -> None:
+    site.mode["scholar"] = "429"  # blocked from the first run on (a CI runner's address)
+    assert sync(site).returncode == 3  # remembered for the next runs
+    asked = site.requests()
+    again = sync(site)
+    assert again.returncode == 3, again.stderr
+    data = report(again)
+    assert data["note"].startswith("nothing changed since the last run, and the blocked sources "
+                                   "are not asked again before ")
+    assert sources(data)["scholar"]["status"] == "failed"
+    assert site.requests() == asked  # nothing asked of anyone
+    offline = sync(site, "--offline")  # its failure was met online: offline runs afresh
+    assert offline.returncode == 3 and "note" not in report(offline)
+    # a change still runs afresh: the new entry appears, Scholar's block is still respected
+    with (site.root / "bib" / "mine.bib").open("a") as handle:
+        handle.write("@misc{new2025, title={Brand New}, author={Gupta, Vima}, year={2025}}\n")
+    changed = sync(site)
+    assert changed.returncode == 3 and "note" not in report(changed)
+    assert "blocked us in an earlier run" in sources(report(changed))["scholar"]["detail"]
+    assert site.requests() == asked
+    assert "Brand New" in site.page.read_text()
+    site.mode.clear()  # the block is over: --refresh asks at once and the run is clean again
+    assert sync(site, "--refresh").returncode == 0
+    assert sync(site).returncode == 0 and site.requests() > asked

@@ -54,15 +54,20 @@ def sync(config: Config, options: RunOptions, *, show_progress: bool = True) -> 
         if not lock.acquired:
             return SyncRun(locked_by=lock.path)
         if not (options.refresh or options.force):
-            data = unchanged.unchanged_summary(config, options.offline)
-            if data is not None:
-                return SyncRun(data)
+            last = unchanged.unchanged_summary(config, options.offline)
+            if last is not None:
+                return SyncRun(last[0], status=last[1])
         with progress_reporter(enabled=show_progress) as progress:
             outcome = run_sync(config, options, progress)
         data = summary(outcome, config.root)
         status = exit_status(outcome, options.check)
-        if status == 0 and not (options.dry_run or options.check):
-            unchanged.save_state(config, data, outcome.expires)
+        if not (options.dry_run or options.check):
+            if status == 0:
+                unchanged.save_state(config, data, outcome.expires)
+            elif status == 3 and not options.offline:
+                until = unchanged.blocked_until(config, data, outcome.expires)
+                if until is not None:
+                    unchanged.save_state(config, data, until, status=3)
         return SyncRun(data, outcome, status)
 
 

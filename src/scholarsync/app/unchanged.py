@@ -6,9 +6,13 @@ fresh. A later sync whose fingerprint is the same, before that moment (or offlin
 never expire), would fetch nothing and write the same bytes: it prints the last summary
 instead, without importing the fetch, parse and render stack.
 
+A run whose only failures are blocks remembered for the next runs (:mod:`scholarsync.net.
+blockmemo`) is kept too, with its exit status 3, until the first of those pauses ends: a
+weekly CI run that always meets a blocked Scholar still takes the fast path (online only).
+
 The fingerprint covers: the scholarsync version and code, the config file, every local .bib
-file, the HTTP cache files, the template overrides, every page, every output file and the saved
-library.
+file, the HTTP cache files, the remembered blocks, the template overrides, every page, every
+output file and the saved library.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from scholarsync import outputs as output_registry
 from scholarsync.config import Config
 from scholarsync.core.library import library_path
 from scholarsync.fileio import write_atomic
+from scholarsync.net import blockmemo
 from scholarsync.sources import source_class
 
 STATE_NAME = "state.json"
@@ -43,6 +48,7 @@ def _inputs(config: Config) -> list[Path]:
             folder = Path(source.options["path"])
             paths += _files(folder) if folder.is_dir() else [folder]
     paths += _files(config.network.cache_dir / "http")
+    paths.append(config.network.cache_dir / blockmemo.FILE_NAME)
     paths += _files(config.render.templates)
     paths += list(config.profile.pages)
     for output in output_registry.configured(config):
@@ -85,10 +91,13 @@ def load_state(config: Config) -> dict[str, Any] | None:
         return None
 
 
-def unchanged_summary(config: Config, offline: bool) -> dict[str, Any] | None:
-    """The last run's summary when nothing changed since, else None."""
+def unchanged_summary(config: Config, offline: bool) -> tuple[dict[str, Any], int] | None:
+    """The last run's summary and exit status when nothing changed since, else None."""
     state = load_state(config)
     if not state or state.get("fingerprint") != fingerprint(config):
+        return None
+    status = int(state.get("status", 0))
+    if status and offline:  # its failures were blocks met online
         return None
     expires = state.get("expires")
     now = dt.datetime.now(dt.UTC)
@@ -97,14 +106,33 @@ def unchanged_summary(config: Config, offline: bool) -> dict[str, Any] | None:
     summary = state["summary"]
     for source in summary["sources"]:
         source["requests"] = 0
-        if source_class(source["kind"]).web:
+        if source_class(source["kind"]).web and source["status"] != "failed":
             source["status"] = "cache"
     summary["note"] = "nothing changed since the last run"
-    return summary
+    if status and expires:
+        when = dt.datetime.fromisoformat(expires).astimezone(dt.UTC)
+        summary["note"] += (", and the blocked sources are not asked again before "
+                            f"{when:%Y-%m-%d %H:%M} UTC (sync --refresh asks now)")
+    return summary, status
 
 
-def save_state(config: Config, summary: dict[str, Any], expires: dt.datetime | None) -> None:
-    """Remember a complete, successful run (its summary as "all unchanged")."""
+def blocked_until(config: Config, summary: dict[str, Any],
+                  expires: dt.datetime | None) -> dt.datetime | None:
+    """When a run that failed only through blocks remembered for the next runs stops being
+    repeatable (the first pause to end, or ``expires`` if sooner); None when it must not be
+    kept (another failure, or no block remembered)."""
+    failed = [s for s in summary["sources"] if s["status"] == "failed"]
+    if not failed or not all(str(s["detail"]).startswith("blocked:") for s in failed):
+        return None
+    pauses = [r.until for r in blockmemo.BlockMemory(config.network.cache_dir).active().values()]
+    if not pauses:
+        return None
+    return min([*pauses, expires] if expires else pauses)
+
+
+def save_state(config: Config, summary: dict[str, Any], expires: dt.datetime | None,
+               status: int = 0) -> None:
+    """Remember a complete run (its summary as "all unchanged", its exit status)."""
     quiet = dict(summary)
     quiet["unchanged"] = summary["publications"]
     quiet["added"], quiet["updated"], quiet["removed"] = [], [], []
@@ -112,6 +140,7 @@ def save_state(config: Config, summary: dict[str, Any], expires: dt.datetime | N
     state = {
         "fingerprint": fingerprint(config),
         "expires": expires.replace(microsecond=0).isoformat() if expires else None,
+        "status": status,
         "summary": quiet,
     }
     text = json.dumps(state, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
