@@ -155,7 +155,7 @@ def test_entries_in_the_block_are_not_counted_as_the_users(site: Path) -> None:
     assert "bibtex" in pubs["gupta2024infinity"]["sources"]
     report = sync(site)  # the file now holds four entries; the bibtex source reads two
     assert report.returncode == 0
-    assert "bibtex        fresh         2 records" in report.stdout
+    assert "bibtex          fresh         2 records" in report.stdout
 
 
 def test_hand_edit_in_the_block_is_refused_then_forced(site: Path) -> None:

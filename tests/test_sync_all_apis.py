@@ -289,7 +289,7 @@ def test_verbose_names_each_sources_requests(site: Site) -> None:
              if line.startswith("  ") and line.split()[0] in SERVICES}
     assert set(lines) == set(SERVICES)
     for kind, count in need.items():
-        assert f"{count} requests" in lines[kind], lines[kind]
+        assert f"{count} request{'' if count == 1 else 's'}," in lines[kind] + ",", lines[kind]
     warm = run(site, "--verbose")
     lines = {line.split()[0]: line for line in warm.stdout.splitlines()
              if line.startswith("  ") and line.split()[0] in (*SERVICES, "bibtex")}

@@ -71,9 +71,10 @@ def source_line(source: dict[str, Any], verbose: bool = False) -> str:
     """One source's line; with ``verbose`` a web source always names its requests (0 when the
     cache answered everything)."""
     status = _STATUS.get(source["status"], source["status"])
-    parts = [f"{source['kind']:<13} {status:<10} {source['records']:>4} records"]
+    parts = [f"{source['kind']:<15} {status:<10} {source['records']:>4} records"]
     if source.get("requests") or (verbose and _web(source["kind"])):
-        parts.append(f"{source.get('requests') or 0} requests")
+        count = source.get("requests") or 0
+        parts.append(f"{count} request" + ("" if count == 1 else "s"))
     if not source.get("complete", True):
         parts.append("partial list")
     if source.get("detail"):
