@@ -342,7 +342,7 @@ def bench_apis(works: int, repeat: int) -> None:
     warm = statistics.median(t for t, _ in warm_runs)
     print(f"warm sync: {warm:7.2f} s  requests per run: "
           + ", ".join(f"{k} {warm_served[k]}" for k in API_SERVICES)
-          + f" (median of {repeat}; Scholar's block is remembered, so the nothing-changed path applies)")
+          + f" (median of {repeat}; Scholar's block is remembered: the nothing-changed path)")
     print(f"warm sync, Scholar not configured: {statistics.median(alone):7.2f} s  "
           f"{alone_requests} requests per run (median of {repeat})")
 
