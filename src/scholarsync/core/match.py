@@ -111,34 +111,40 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None) ->
             folded = _family(name)
             if folded:
                 families.append(folded)
-    tkey = title_key(record.title)
-    words = tkey.split()
-    numbers = frozenset(_DIGITS.findall(tkey) + [w for w in words if w in _ROMAN]
-                        ) if tkey else frozenset()
+    tkey, numbers, title_blocks = _title_parts(record.title)
     origin = record.origin
     sig = (record.source, origin.location, origin.line or 0, record.key, tkey, record.year or 0)
     author = families[0] if families else ""
-    blocks: list[str] = []
-    if tkey:
-        blocks.append("t:" + tkey)
-        significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
-                             key=_longest_first)[:4]
-        if significant:
-            blocks.append("s:" + " ".join(sorted(significant)))
-        if len(tkey) >= 12:
-            blocks.append("p:" + tkey[:16])
-        if author:
-            year = record.year
-            if year is None:
-                blocks.append(f"a:{author}::{tkey[0]}")
-            else:
-                blocks.extend(f"a:{author}:{year + d}:{tkey[0]}"
-                              for d in range(year_tolerance + 1))
+    blocks = list(title_blocks)
+    if tkey and author:
+        year = record.year
+        if year is None:
+            blocks.append(f"a:{author}::{tkey[0]}")
+        else:
+            blocks.extend(f"a:{author}:{year + d}:{tkey[0]}" for d in range(year_tolerance + 1))
     rules = rules or registry.rules()
     ids = match_ids(record, rules)
     exclusive = {n: v for n, v in ids.items() if n in rules.exclusive}
     return Features(ids, exclusive, tkey, numbers, author, tuple(families), record.year,
                     record.key, sig, _locators(record.fields), blocks)
+
+
+@lru_cache(maxsize=65536)
+def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
+    """A title's key, its numerals and its title blocks, computed once per distinct title."""
+    tkey = title_key(title)
+    if not tkey:
+        return tkey, frozenset(), ()
+    words = tkey.split()
+    numbers = frozenset(_DIGITS.findall(tkey) + [w for w in words if w in _ROMAN])
+    blocks = ["t:" + tkey]
+    significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
+                         key=_longest_first)[:4]
+    if significant:
+        blocks.append("s:" + " ".join(sorted(significant)))
+    if len(tkey) >= 12:
+        blocks.append("p:" + tkey[:16])
+    return tkey, numbers, tuple(blocks)
 
 
 def _longest_first(word: str) -> tuple[int, str]:
