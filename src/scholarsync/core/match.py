@@ -3,7 +3,10 @@
 Identifiers (DOI, arXiv id, eScholarship id, Scholar id) are decisive. Records without a
 shared identifier are compared only when they share a *block* (same title key, same
 significant-word signature or title prefix, or same first author within the year tolerance),
-so the work stays near linear. The comparison is a weighted similarity with named components
+so the work stays near linear. Records with identical match features (exact duplicates) are
+scored once, as one class; a block is scored in vectorised calls (rapidfuzz ``cdist``), split
+by title numerals and, when large, by year window; no block is skipped (what cannot be scored
+in full is reported). The comparison is a weighted similarity with named components
 (``title``, ``author``, ``year``) whose weights and thresholds come from :class:`MatchConfig`;
 two records match when the score reaches ``strong`` and the title similarity ``title_min``.
 
