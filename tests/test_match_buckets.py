@@ -3,14 +3,25 @@ in one vectorised call with the same results as the pair-by-pair scorer."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core import match
-from scholarsync.core.match import features, group_records, title_matrix, title_similarity
+from scholarsync.core.match import (
+    features,
+    group_records,
+    score,
+    title_matrix,
+    title_similarity,
+    vetoed,
+)
 from scholarsync.core.merge import merge_records
 from scholarsync.model import Origin, Person, Record
 from scholarsync.sources.bibtex import read_bib_text
@@ -206,3 +217,79 @@ def test_pair_by_pair_and_vectorised_scoring_give_one_partition(
     monkeypatch.setattr(match, "_SPLIT", 5)
     got = sorted(sorted(r.origin.line for r in g) for g in group_records(records, CFG))
     assert got == expected
+
+
+# -- the same partition as scoring every pair that shares a block ----------------------------
+
+def reference_partition(records: list[Record]) -> list[list[int]]:
+    """Every pair sharing a block scored record by record (no classes, no splits, no
+    vectors); copies of one entry with a title joined whatever their score."""
+    rules = registry.rules()
+    feats = [features(r, CFG.year_tolerance, rules) for r in records]
+    clusters = match._Clusters(feats)
+    for _, i, j in sorted(match._id_edges(feats, rules.decisive)):
+        ri, rj = clusters.find(i), clusters.find(j)
+        if ri != rj and not clusters.conflict(ri, rj, locators=False):
+            clusters.union(ri, rj)
+    edges = []
+    for i, j in itertools.combinations(range(len(records)), 2):
+        fi, fj = feats[i], feats[j]
+        if not set(fi.blocks) & set(fj.blocks) or vetoed(fi, fj, CFG.year_tolerance):
+            continue
+        if any(n in fj.exclusive and fj.exclusive[n] != v for n, v in fi.exclusive.items()):
+            continue
+        if any(n in fj.locators and fi.locators[n] != fj.locators[n]
+               and (n != "page" or fi.key != fj.key) for n in fi.locators):
+            continue
+        result = score(fi, fj, CFG)
+        copies = match._content(records[i]) == match._content(records[j])
+        if result.matches(CFG) or copies:
+            edges.append(((-result.total, *sorted((fi.sig, fj.sig))), i, j))
+    for _, i, j in sorted(edges):
+        ri, rj = clusters.find(i), clusters.find(j)
+        if ri != rj and not clusters.conflict(ri, rj):
+            clusters.union(ri, rj)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(records)):
+        groups.setdefault(clusters.find(i), []).append(records[i].origin.line or 0)
+    return sorted(groups.values())
+
+
+_POOL = ["Deep learning: a review", "Deep  Learning — A Review", "Deep learning reviewed",
+         "Counting to infinity", "Counting to infinity, part 2", "Calendar",
+         "E-TeX: Guidelines for future TeX extensions", "E-TeX: Guidelines for future TeX", ""]
+
+
+@st.composite
+def record_lists(draw) -> list[Record]:
+    """Lists with many exact and near copies: shared or conflicting DOIs, volumes, pages
+    and citation keys."""
+    protos = []
+    for _ in range(draw(st.integers(1, 5))):
+        fields = {}
+        if draw(st.booleans()):
+            fields["volume"] = draw(st.sampled_from(["1", "2"]))
+        if draw(st.booleans()):
+            fields["pages"] = draw(st.sampled_from(["10--20", "11", "30"]))
+        doi = draw(st.sampled_from([None, None, "10.1000/a", "10.1000/b"]))
+        protos.append((draw(st.sampled_from(_POOL)),
+                       draw(st.sampled_from(["Gupta", "van Gupta", "Varma", ""])),
+                       draw(st.sampled_from([2020, 2021, 2023, None])),
+                       {"doi": doi} if doi else {}, fields))
+    records = []
+    for line in range(1, draw(st.integers(2, 14)) + 1):
+        title, family, year, ids, fields = draw(st.sampled_from(protos))
+        records.append(rec(title, family, year, line=line, ids=dict(ids), fields=dict(fields),
+                           key=draw(st.sampled_from(["A", "B", f"k{line}"]))))
+    return records
+
+
+@settings(max_examples=300, deadline=None)
+@given(record_lists(), st.booleans())
+def test_classes_and_vectors_give_the_partition_of_scoring_every_pair(records, vectors):
+    with pytest.MonkeyPatch.context() as patch:
+        if vectors:  # every piece through cdist and year windows
+            patch.setattr(match, "_VECTOR_MIN", 1)
+            patch.setattr(match, "_SPLIT", 1)
+        got = sorted(sorted(r.origin.line or 0 for r in g) for g in group_records(records, CFG))
+    assert got == reference_partition(records)
