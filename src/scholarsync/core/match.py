@@ -25,8 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from scholarsync import sources as registry
@@ -38,6 +38,9 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Record, Rules
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: Which identifiers are decisive (equal values: the same work) and exclusive (different
 #: values: never the same work) is declared by the sources (:class:`Rules`). A profile's own
 #: article id, say, is decisive but not exclusive: a profile often lists two versions of a work.
@@ -47,7 +50,7 @@ _DIGITS = re.compile(r"\d+")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 _SPLIT = 400  # a block of more distinct feature sets is scored by year window
 _MAX_PAIRS = 4_000_000  # a larger piece of a block is scored only within each first author
-_VECTOR_MIN = 64  # pieces with fewer pairs are scored pair by pair
+_VECTOR_MIN = 10_000  # pieces with fewer pairs are scored pair by pair (numpy not imported)
 _CHUNK_CELLS = 250_000  # title similarities computed per vectorised call (memory bound)
 
 
@@ -482,6 +485,8 @@ class _BlockScorer:
             for a, b in pairs:
                 self._pair(a, b, None)
             return
+        import numpy as np  # only for large blocks: importing it costs ~14 MB
+
         targets = rows if cols is None else cols
         col_years = _years(self.reps, targets)
         col_titles = [self.reps[c].title for c in targets]
@@ -541,6 +546,8 @@ def _pair_count(rows: list[int], cols: list[int] | None) -> int:
 
 
 def _years(reps: list[Features], classes: list[int]) -> np.ndarray:
+    import numpy as np
+
     return np.array([np.nan if reps[c].year is None else reps[c].year for c in classes],
                     dtype=np.float64)
 
@@ -549,6 +556,8 @@ def title_matrix(rows: list[str], cols: list[str], cutoff: float = 0.0) -> np.nd
     """:func:`title_similarity` of every row title key with every column title key, in one
     vectorised call per scorer. Similarities below ``cutoff`` (in percent) may read 0 or, for
     a title cut short, 0.9."""
+    import numpy as np
+
     ratio = process.cdist(rows, cols, scorer=fuzz.ratio, dtype=np.float64,
                           score_cutoff=cutoff)
     # token_sort_ratio is the ratio of the sorted words: title keys are single-spaced words
