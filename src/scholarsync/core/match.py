@@ -108,8 +108,10 @@ def _family(family: str) -> str:
     return name_key(family)
 
 
-def features(record: Record, year_tolerance: int, rules: Rules | None = None) -> Features:
-    """Compute the matching features and blocking keys of one record."""
+def features(record: Record, year_tolerance: int, rules: Rules | None = None,
+             titles: dict[str, tuple] | None = None) -> Features:
+    """Compute the matching features and blocking keys of one record. ``titles``: what is
+    known of each title seen so far (filled here), so it is computed once per distinct title."""
     families = []
     for person in record.authors[:3]:
         name = person.family or person.literal
@@ -117,7 +119,12 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None) ->
             folded = _family(name)
             if folded:
                 families.append(folded)
-    tkey, numbers, title_blocks = _title_parts(record.title)
+    parts = None if titles is None else titles.get(record.title)
+    if parts is None:
+        parts = _title_parts(record.title)
+        if titles is not None:
+            titles[record.title] = parts
+    tkey, numbers, title_blocks = parts
     origin = record.origin
     sig = (record.source, origin.location, origin.line or 0, record.key, tkey, record.year or 0)
     author = families[0] if families else ""
@@ -135,9 +142,8 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None) ->
                     record.key, sig, _locators(record.fields), blocks)
 
 
-@lru_cache(maxsize=65536)
 def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
-    """A title's key, its numerals and its title blocks, computed once per distinct title."""
+    """A title's key, its numerals and its title blocks."""
     tkey = title_key(title)
     if not tkey:
         return tkey, frozenset(), ()
@@ -286,7 +292,9 @@ def group_records(records: list[Record], cfg: MatchConfig, rules: Rules | None =
     large even split by year window) are added to ``unscored`` as (block key, size): the
     caller reports them."""
     rules = rules or registry.rules()
-    feats = [features(r, cfg.year_tolerance, rules) for r in records]
+    titles: dict[str, tuple] = {}
+    feats = [features(r, cfg.year_tolerance, rules, titles) for r in records]
+    del titles
     clusters = _Clusters(feats)
     for _, i, j in sorted(_id_edges(feats, rules.decisive)):
         ri, rj = clusters.find(i), clusters.find(j)
@@ -402,7 +410,7 @@ class _BlockScorer:
         self.reps = [feats[group[0]] for group in members]
         self.cfg = cfg
         self.edges = edges
-        self.seen: set[tuple[int, int]] = set()
+        self.seen: set[int] = set()  # class pairs a * len(members) + b, a < b
         self.unscored: list[tuple[str, int]] = []
         self.cutoff = max(0.0, 100 * cfg.title_min - 1e-6)
 
@@ -512,7 +520,7 @@ class _BlockScorer:
     def _pair(self, a: int, b: int, title: float | None) -> None:
         if a == b:
             return
-        pair = (a, b) if a < b else (b, a)
+        pair = a * len(self.members) + b if a < b else b * len(self.members) + a
         if pair in self.seen:
             return
         self.seen.add(pair)
