@@ -153,7 +153,8 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 end = time.perf_counter()
 rules = registry.rules()
 unmatchable = sum(1 for r in records if not title_key(r.title) and not match_ids(r, rules))
-unscored = [str(p) for p in merged.problems if "not compared" in p.message]
+unscored = [str(p) for p in merged.problems
+            if "not compared" in p.message or "too large to compare" in p.message]
 print(json.dumps({"seconds": end - start, "entries": len(records),
                   "publications": len(merged.publications), "unmatchable": unmatchable,
                   "unscored": unscored, "read": read - start, "merge": merge - read,

@@ -3,7 +3,10 @@
 Identifiers (DOI, arXiv id, eScholarship id, Scholar id) are decisive. Records without a
 shared identifier are compared only when they share a *block* (same title key, same
 significant-word signature or title prefix, or same first author within the year tolerance),
-so the work stays near linear. The comparison is a weighted similarity with named components
+so the work stays near linear. Records with identical match features (exact duplicates) are
+scored once, as one class; a block is scored in vectorised calls (rapidfuzz ``cdist``), split
+by title numerals and, when large, by year window; no block is skipped (what cannot be scored
+in full is reported). The comparison is a weighted similarity with named components
 (``title``, ``author``, ``year``) whose weights and thresholds come from :class:`MatchConfig`;
 two records match when the score reaches ``strong`` and the title similarity ``title_min``.
 
@@ -15,12 +18,16 @@ partition does not depend on the input order.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
@@ -31,6 +38,9 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Record, Rules
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: Which identifiers are decisive (equal values: the same work) and exclusive (different
 #: values: never the same work) is declared by the sources (:class:`Rules`). A profile's own
 #: article id, say, is decisive but not exclusive: a profile often lists two versions of a work.
@@ -38,7 +48,10 @@ from scholarsync.model import Record, Rules
 _BRACES = re.compile(r"[{}\s]+")
 _DIGITS = re.compile(r"\d+")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
-_MAX_BLOCK = 400  # a larger fuzzy block (e.g. a very common surname) is not scored
+_SPLIT = 400  # a block of more distinct feature sets is scored by year window
+_MAX_PAIRS = 4_000_000  # a larger piece of a block is scored only within each first author
+_VECTOR_MIN = 10_000  # pieces with fewer pairs are scored pair by pair (numpy not imported)
+_CHUNK_CELLS = 250_000  # title similarities computed per vectorised call (memory bound)
 
 
 @dataclass(slots=True)
@@ -95,8 +108,10 @@ def _family(family: str) -> str:
     return name_key(family)
 
 
-def features(record: Record, year_tolerance: int, rules: Rules | None = None) -> Features:
-    """Compute the matching features and blocking keys of one record."""
+def features(record: Record, year_tolerance: int, rules: Rules | None = None,
+             titles: dict[str, tuple] | None = None) -> Features:
+    """Compute the matching features and blocking keys of one record. ``titles``: what is
+    known of each title seen so far (filled here), so it is computed once per distinct title."""
     families = []
     for person in record.authors[:3]:
         name = person.family or person.literal
@@ -104,34 +119,44 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None) ->
             folded = _family(name)
             if folded:
                 families.append(folded)
-    tkey = title_key(record.title)
-    words = tkey.split()
-    numbers = frozenset(_DIGITS.findall(tkey) + [w for w in words if w in _ROMAN]
-                        ) if tkey else frozenset()
+    parts = None if titles is None else titles.get(record.title)
+    if parts is None:
+        parts = _title_parts(record.title)
+        if titles is not None:
+            titles[record.title] = parts
+    tkey, numbers, title_blocks = parts
     origin = record.origin
     sig = (record.source, origin.location, origin.line or 0, record.key, tkey, record.year or 0)
     author = families[0] if families else ""
-    blocks: list[str] = []
-    if tkey:
-        blocks.append("t:" + tkey)
-        significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
-                             key=_longest_first)[:4]
-        if significant:
-            blocks.append("s:" + " ".join(sorted(significant)))
-        if len(tkey) >= 12:
-            blocks.append("p:" + tkey[:16])
-        if author:
-            year = record.year
-            if year is None:
-                blocks.append(f"a:{author}::{tkey[0]}")
-            else:
-                blocks.extend(f"a:{author}:{year + d}:{tkey[0]}"
-                              for d in range(year_tolerance + 1))
+    blocks = list(title_blocks)
+    if tkey and author:
+        year = record.year
+        if year is None:
+            blocks.append(f"a:{author}::{tkey[0]}")
+        else:
+            blocks.extend(f"a:{author}:{year + d}:{tkey[0]}" for d in range(year_tolerance + 1))
     rules = rules or registry.rules()
     ids = match_ids(record, rules)
     exclusive = {n: v for n, v in ids.items() if n in rules.exclusive}
     return Features(ids, exclusive, tkey, numbers, author, tuple(families), record.year,
                     record.key, sig, _locators(record.fields), blocks)
+
+
+def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
+    """A title's key, its numerals and its title blocks."""
+    tkey = title_key(title)
+    if not tkey:
+        return tkey, frozenset(), ()
+    words = tkey.split()
+    numbers = frozenset(_DIGITS.findall(tkey) + [w for w in words if w in _ROMAN])
+    blocks = ["t:" + tkey]
+    significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
+                         key=_longest_first)[:4]
+    if significant:
+        blocks.append("s:" + " ".join(sorted(significant)))
+    if len(tkey) >= 12:
+        blocks.append("p:" + tkey[:16])
+    return tkey, numbers, tuple(blocks)
 
 
 def _longest_first(word: str) -> tuple[int, str]:
@@ -204,14 +229,15 @@ def vetoed(a: Features, b: Features, tolerance: int) -> bool:
                                       and abs(a.year - b.year) > tolerance)
 
 
-def score(a: Features, b: Features, cfg: MatchConfig) -> Score:
+def score(a: Features, b: Features, cfg: MatchConfig, title: float | None = None) -> Score:
     """The weighted similarity of two records. An unknown component counts as half similar;
-    a :func:`vetoed` pair scores 0."""
+    a :func:`vetoed` pair scores 0. ``title``: their :func:`title_similarity`, if known."""
     author = _author_similarity(a, b)
     year = _year_similarity(a, b, cfg.year_tolerance)
     if vetoed(a, b, cfg.year_tolerance):
         return Score(0.0, author, year, 0.0)
-    title = title_similarity(a.title, b.title)
+    if title is None:
+        title = title_similarity(a.title, b.title)
     weights = cfg.title_weight + cfg.author_weight + cfg.year_weight
     total = (cfg.title_weight * title
              + cfg.author_weight * (0.5 if author is None else author)
@@ -262,16 +288,19 @@ class _Clusters:
 def group_records(records: list[Record], cfg: MatchConfig, rules: Rules | None = None,
                   unscored: list[tuple[str, int]] | None = None) -> list[list[Record]]:
     """Clusters of records that are the same work, each in input order, ordered by their
-    first record's position in the input. Blocks too large to score pair by pair are added
-    to ``unscored`` as (block key, size): the caller reports them."""
+    first record's position in the input. Blocks of which some pairs were not scored (too
+    large even split by year window) are added to ``unscored`` as (block key, size): the
+    caller reports them."""
     rules = rules or registry.rules()
-    feats = [features(r, cfg.year_tolerance, rules) for r in records]
+    titles: dict[str, tuple] = {}
+    feats = [features(r, cfg.year_tolerance, rules, titles) for r in records]
+    del titles
     clusters = _Clusters(feats)
     for _, i, j in sorted(_id_edges(feats, rules.decisive)):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj, locators=False):
             clusters.union(ri, rj)
-    for _, i, j in sorted(_fuzzy_edges(feats, cfg, unscored)):
+    for _, i, j in sorted(_fuzzy_edges(feats, records, cfg, unscored)):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj):
             clusters.union(ri, rj)
@@ -306,63 +335,271 @@ def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[tuple[tu
     return edges
 
 
-def _fuzzy_edges(feats: list[Features], cfg: MatchConfig,
+def _fuzzy_edges(feats: list[Features], records: list[Record], cfg: MatchConfig,
                  unscored: list[tuple[str, int]] | None = None) -> list[tuple[tuple, int, int]]:
-    """Matching pairs found within blocks, with a content-derived sort key."""
-    blocks: dict[str, list[int]] = defaultdict(list)
+    """Matching pairs found within blocks, with a content-derived sort key.
+
+    Records whose match features are identical (exact duplicates) form one *class*: its
+    copies get an edge to its least member (by content), and blocks hold classes, so each
+    distinct feature set is scored once against the others. Between two classes the one
+    edge kept is the one their records' pairwise edges would apply first (between their
+    least members)."""
+    classes: dict[tuple, list[int]] = {}
     for i, feat in enumerate(feats):
-        for key in feat.blocks:
-            blocks[key].append(i)
-    seen: set[tuple[int, int]] = set()
+        if feat.blocks:
+            classes.setdefault(_class_key(feat), []).append(i)
+    members = [sorted(group, key=lambda i: feats[i].sig) for group in classes.values()]
     edges: list[tuple[tuple, int, int]] = []
-    for key, members in blocks.items():
-        if len(members) < 2:
-            continue
-        if key.startswith("t:"):
-            members = _distinct(members, feats, cfg, edges)
-        if len(members) > _MAX_BLOCK and not key.startswith("t:"):
-            if unscored is not None:
-                unscored.append((key, len(members)))
-            continue
-        for x, i in enumerate(members):
-            fi = feats[i]
-            for j in members[x + 1:]:
-                pair = (i, j) if i < j else (j, i)
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                fj = feats[j]
-                if vetoed(fi, fj, cfg.year_tolerance) or _exclusive_conflict(fi, fj):
-                    continue
-                result = score(fi, fj, cfg)
-                if result.matches(cfg):
-                    lo, hi = sorted((fi.sig, fj.sig))
-                    edges.append(((-result.total, lo, hi), i, j))
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for c, group in enumerate(members):
+        if len(group) > 1:
+            edges.extend(_copy_edges(group, feats, records, cfg))
+        for key in feats[group[0]].blocks:
+            blocks[key].append(c)
+    scorer = _BlockScorer(feats, members, cfg, edges)
+    for key, block in blocks.items():
+        if len(block) > 1:
+            scorer.block(key, block)
+    if unscored is not None:
+        unscored.extend(scorer.unscored)
     return edges
 
 
-def _distinct(members: list[int], feats: list[Features], cfg: MatchConfig,
-              edges: list[tuple[tuple, int, int]]) -> list[int]:
-    """Members of an identical-title block to compare pairwise: every record with ids, and one
-    representative (the least by content) per (authors, year, locators) among the rest. The
-    others get an edge to their representative when such a pair matches at all."""
-    kept: list[int] = []
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i in members:
-        f = feats[i]
-        if f.ids:
-            kept.append(i)
-        else:
-            groups[(f.authors, f.year, tuple(sorted(f.locators.items())))].append(i)
-    for group in groups.values():
-        rep = min(group, key=lambda i: feats[i].sig)
-        kept.append(rep)
-        self_score = score(feats[rep], feats[rep], cfg)
-        if len(group) > 1 and self_score.matches(cfg):
-            for i in group:
-                if i != rep:
-                    edges.append(((-self_score.total, feats[rep].sig, feats[i].sig), rep, i))
-    return sorted(kept)
+def _class_key(feat: Features) -> tuple:
+    """Everything pair scoring and its vetoes look at, but the citation key."""
+    return (feat.title, feat.authors, feat.year, tuple(sorted(feat.ids.items())),
+            tuple(sorted(feat.locators.items())))
+
+
+def _copy_edges(group: list[int], feats: list[Features], records: list[Record],
+                cfg: MatchConfig) -> list[tuple[tuple, int, int]]:
+    """Edges joining the records of one class to its least member, when such a pair matches
+    at all; when it does not (a title alone), only copies of one entry (same type and fields)
+    are joined, each to the least of its copies."""
+    rep = feats[group[0]]
+    own = score(rep, rep, cfg)
+    if own.matches(cfg):
+        parts = [group]
+    else:
+        by_content: dict[tuple, list[int]] = defaultdict(list)
+        for i in group:
+            by_content[_content(records[i])].append(i)
+        parts = list(by_content.values())
+    return [((-own.total, feats[part[0]].sig, feats[i].sig), part[0], i)
+            for part in parts for i in part[1:]]
+
+
+def _content(record: Record) -> tuple:
+    """What an exact copy of an entry shares with it (all but its key and position)."""
+    return (record.type, record.title, tuple(record.authors), record.year, record.venue,
+            tuple(sorted(record.fields.items())), tuple(sorted(record.ids.items())))
+
+
+class _BlockScorer:
+    """Scores the classes of each block, every pair at most once, into ``edges``.
+
+    A block is first split where no pair could match anyway: by the numerals of the title
+    (different numerals veto a match), then, past ``_SPLIT`` classes, into year windows of
+    the year tolerance. A piece with more than ``_MAX_PAIRS`` pairs is compared only within
+    each first author (and with records lacking one); its block is then in ``unscored``."""
+
+    def __init__(self, feats: list[Features], members: list[list[int]], cfg: MatchConfig,
+                 edges: list[tuple[tuple, int, int]]):
+        self.feats = feats
+        self.members = members
+        self.reps = [feats[group[0]] for group in members]
+        self.cfg = cfg
+        self.edges = edges
+        self.seen: set[int] = set()  # class pairs a * len(members) + b, a < b
+        self.unscored: list[tuple[str, int]] = []
+        self.cutoff = max(0.0, 100 * cfg.title_min - 1e-6)
+
+    def block(self, key: str, block: list[int]) -> None:
+        parts: dict[frozenset[str], list[int]] = defaultdict(list)
+        for c in block:
+            parts[self.reps[c].numbers].append(c)
+        same_title = key.startswith("t:")
+        for part in parts.values():
+            if len(part) < 2:
+                continue
+            for rows, cols in self._windows(part):
+                if _pair_count(rows, cols) <= _MAX_PAIRS:
+                    self._rect(rows, cols, same_title)
+                else:
+                    self._by_author(key, block, rows, cols, same_title)
+
+    def _windows(self, part: list[int]) -> Iterator[tuple[list[int], list[int] | None]]:
+        """(rows, cols) pieces covering every pair of ``part`` within the year tolerance;
+        cols ``None``: every pair of rows."""
+        if len(part) <= _SPLIT:
+            yield part, None
+            return
+        tolerance = self.cfg.year_tolerance
+        by_year: dict[int, list[int]] = defaultdict(list)
+        undated: list[int] = []
+        for c in part:
+            year = self.reps[c].year
+            if year is None:
+                undated.append(c)
+            else:
+                by_year[year].append(c)
+        for year in sorted(by_year):
+            rows = by_year[year]
+            if len(rows) > 1:
+                yield rows, None
+            later = [c for d in range(1, tolerance + 1) for c in by_year.get(year + d, ())]
+            if later:
+                yield rows, later
+        if undated:
+            if len(undated) > 1:
+                yield undated, None
+            dated = [c for c in part if self.reps[c].year is not None]
+            if dated:
+                yield undated, dated
+
+    def _by_author(self, key: str, block: list[int], rows: list[int], cols: list[int] | None,
+                   same_title: bool) -> None:
+        """Compare a piece too large to score in full only within each first author (and
+        with the records that have none), and report its block."""
+        if not any(k == key for k, _ in self.unscored):
+            self.unscored.append((key, sum(len(self.members[c]) for c in block)))
+        row_by, col_by = self._authors(rows), self._authors(rows if cols is None else cols)
+        pieces: list[tuple[list[int], list[int] | None]] = []
+        for author, mine in row_by.items():
+            if not author:
+                pieces.append((mine, rows if cols is None else cols))
+            elif cols is None:
+                pieces.append((mine, None))
+                pieces.append((mine, col_by.get("", [])))
+            else:
+                pieces.append((mine, col_by.get(author, []) + col_by.get("", [])))
+        for piece_rows, piece_cols in pieces:
+            if piece_cols == []:
+                continue
+            if _pair_count(piece_rows, piece_cols) <= _MAX_PAIRS:
+                self._rect(piece_rows, piece_cols, same_title)
+
+    def _authors(self, classes: list[int]) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = defaultdict(list)
+        for c in classes:
+            found[self.reps[c].author].append(c)
+        return found
+
+    def _rect(self, rows: list[int], cols: list[int] | None, same_title: bool) -> None:
+        """Score every pair of ``rows`` x ``cols`` (of ``rows`` when ``cols`` is None)."""
+        if _pair_count(rows, cols) < _VECTOR_MIN:
+            pairs = itertools.combinations(rows, 2) if cols is None else (
+                (a, b) for a in rows for b in cols)
+            for a, b in pairs:
+                self._pair(a, b, None)
+            return
+        import numpy as np  # only for large blocks: importing it costs ~14 MB
+
+        targets = rows if cols is None else cols
+        col_years = _years(self.reps, targets)
+        col_titles = [self.reps[c].title for c in targets]
+        step = max(1, _CHUNK_CELLS // len(targets))
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            first = start + 1 if cols is None else 0  # a triangle: only columns after the row
+            if first >= len(targets):
+                break
+            gap = np.abs(_years(self.reps, chunk)[:, None] - col_years[None, first:])
+            mask = ~(gap > self.cfg.year_tolerance)  # an unknown year vetoes nothing
+            sims = None
+            if not same_title:
+                sims = title_matrix([self.reps[c].title for c in chunk], col_titles[first:],
+                                    self.cutoff)
+                mask &= sims >= self.cfg.title_min
+            if cols is None:
+                mask = np.triu(mask)  # row start + r, column start + 1 + c: keep c >= r
+            for r, c in zip(*np.nonzero(mask), strict=True):
+                title = None if sims is None else float(sims[r, c])
+                self._pair(chunk[r], targets[first + c], title)
+
+    def _pair(self, a: int, b: int, title: float | None) -> None:
+        if a == b:
+            return
+        pair = a * len(self.members) + b if a < b else b * len(self.members) + a
+        if pair in self.seen:
+            return
+        self.seen.add(pair)
+        fa, fb = self.reps[a], self.reps[b]
+        cfg = self.cfg
+        if vetoed(fa, fb, cfg.year_tolerance) or _hard_conflict(fa, fb):
+            return
+        result = score(fa, fb, cfg, title)
+        if not result.matches(cfg):
+            return
+        group_a, group_b = self.members[a], self.members[b]
+        if not _page_conflict(fa, fb):
+            self._edge(result.total, group_a[0], group_b[0])
+            return
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for i in group_a:  # pages disagree: only two copies of one key may still match
+            by_key[self.feats[i].key].append(i)
+        for j in group_b:
+            for i in by_key.get(self.feats[j].key, ()):
+                self._edge(result.total, i, j)
+
+    def _edge(self, total: float, i: int, j: int) -> None:
+        if i > j:
+            i, j = j, i
+        lo, hi = sorted((self.feats[i].sig, self.feats[j].sig))
+        self.edges.append(((-total, lo, hi), i, j))
+
+
+def _pair_count(rows: list[int], cols: list[int] | None) -> int:
+    return len(rows) * (len(rows) - 1) // 2 if cols is None else len(rows) * len(cols)
+
+
+def _years(reps: list[Features], classes: list[int]) -> np.ndarray:
+    import numpy as np
+
+    return np.array([np.nan if reps[c].year is None else reps[c].year for c in classes],
+                    dtype=np.float64)
+
+
+def title_matrix(rows: list[str], cols: list[str], cutoff: float = 0.0) -> np.ndarray:
+    """:func:`title_similarity` of every row title key with every column title key, in one
+    vectorised call per scorer. Similarities below ``cutoff`` (in percent) may read 0 or, for
+    a title cut short, 0.9."""
+    import numpy as np
+
+    ratio = process.cdist(rows, cols, scorer=fuzz.ratio, dtype=np.float64,
+                          score_cutoff=cutoff)
+    # token_sort_ratio is the ratio of the sorted words: title keys are single-spaced words
+    ordered = process.cdist([_sorted_words(t) for t in rows], [_sorted_words(t) for t in cols],
+                            scorer=fuzz.ratio, dtype=np.float64, score_cutoff=cutoff)
+    sims = np.maximum(ratio, ordered) / 100
+    for r, c in _cut_short(rows, cols):
+        if sims[r, c] < 0.9:
+            sims[r, c] = 0.9
+    return sims
+
+
+@lru_cache(maxsize=65536)
+def _sorted_words(title: str) -> str:
+    return " ".join(sorted(title.split()))
+
+
+def _cut_short(rows: list[str], cols: list[str]) -> list[tuple[int, int]]:
+    """(row, col) pairs of which one title is the other cut short: it starts the other, has
+    at least four words and half the other's length."""
+    found: list[tuple[int, int]] = []
+    for longs, shorts, flipped in ((rows, cols, False), (cols, rows, True)):
+        order = sorted(range(len(longs)), key=longs.__getitem__)
+        keys = [longs[i] for i in order]
+        for s, short in enumerate(shorts):
+            if short.count(" ") < 3:
+                continue
+            head = short + " "
+            at = bisect.bisect_left(keys, head)
+            while at < len(keys) and keys[at].startswith(head):
+                if 2 * len(short) >= len(keys[at]):
+                    found.append((s, order[at]) if flipped else (order[at], s))
+                at += 1
+    return found
 
 
 def _exclusive(feat: Features) -> dict[str, set[str]]:
@@ -375,9 +612,15 @@ def _exclusive(feat: Features) -> dict[str, set[str]]:
     return values
 
 
-def _exclusive_conflict(a: Features, b: Features) -> bool:
+def _hard_conflict(a: Features, b: Features) -> bool:
+    """Never the same work: different exclusive ids, volumes or numbers (different first
+    pages too, unless the two share a citation key: see :func:`_page_conflict`)."""
     if any(n in b.exclusive and b.exclusive[n] != v for n, v in a.exclusive.items()):
         return True
     la, lb = a.locators, b.locators
-    return any(name in lb and la[name] != lb[name] and (name != "page" or a.key != b.key)
-               for name in la)
+    return any(name in lb and la[name] != lb[name] for name in la if name != "page")
+
+
+def _page_conflict(a: Features, b: Features) -> bool:
+    page = a.locators.get("page")
+    return page is not None and page != b.locators.get("page", page)

@@ -61,13 +61,13 @@ def merge_records(records: list[Record], cfg: MatchConfig,
 
 
 def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
-    """What matching did not compare pair by pair (issue 14: never in silence)."""
+    """What matching did not compare in full (issue 14: never in silence)."""
     biggest = sorted(unscored, key=lambda item: (-item[1], item[0]))[:3]
     shown = ", ".join(f"{key.split(':')[0]}-block {key.split(':', 1)[1][:30]!r} "
                       f"({size} records)" for key, size in biggest)
     return Problem("warning", f"matching: {len(unscored)} candidate block(s) too large to "
-                   f"compare pair by pair were matched only by title and identifiers: "
-                   f"{shown}")
+                   f"compare in full, even by year window: pairs of records with different "
+                   f"first authors there were not compared: {shown}")
 
 
 class _Merger:
