@@ -196,6 +196,7 @@ def run_sync(config: Config, options: RunOptions, progress: Progress | None = No
     try:
         result = build(config, context, progress)
         expires = context.expires_at
+        context.records.prune()  # every source was read: what was not used is outdated
     finally:
         context.close()
     outcome = SyncOutcome(result, diff_libraries(result.last, result.library), expires=expires)
