@@ -153,8 +153,18 @@ _PEOPLE = ("authors",)
 _FORMERLY_EXTRA = ("abstract", "keywords", "selected", "versions")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode_value(value: Any) -> Any:
     """A model value as plain JSON data (what the saved library holds)."""
+    kind = type(value)
+    if kind in _PLAIN:  # (exact types first: most values are strings)
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else encode_value(v) for k, v in sorted(value.items())}
+    if kind is list:
+        return [v if type(v) in _PLAIN else encode_value(v) for v in value]
     if isinstance(value, Person | Origin | Conflict):
         return value.to_dict()
     if isinstance(value, Work):
