@@ -239,3 +239,22 @@ def test_records_from_the_cache_are_the_parsed_records(tmp_path: Path, folder: P
             assert [list(r.fields) for r in records] == [list(r.fields) for r in plain[0]]
             assert [r.to_dict() for r in records] == [r.to_dict() for r in plain[0]]
     assert cache.misses and not cache.hits
+
+
+def test_a_changed_file_reuses_the_records_of_its_unchanged_entries(tmp_path: Path) -> None:
+    """Only the new entry's Record is made; the others come from the cache with their new
+    lines, and equal a parse without any cache."""
+    folder = make_site(tmp_path / "site") / "bib"
+    files = [folder / "a.bib", folder / "b.bib"]
+    _read(files, recordcache.RecordCache(tmp_path / "records"))
+    b = folder / "b.bib"
+    b.write_text("@article{new2024, title = {New}, author = {Gupta, Vima}, year = 2024}\n\n"
+                 + b.read_text(), encoding="utf-8")  # every line below moves by two
+    cache = recordcache.RecordCache(tmp_path / "records")
+    records, problems = _read(files, cache)
+    assert cache.hits == [str(files[0])] and cache.misses == [str(files[1])]
+    assert cache.reused_records == 3  # third2019, first2021 (reused key), fourth2017
+    plain = _read(files, None)
+    assert (records, problems) == plain
+    assert [r.origin.line for r in records] == [r.origin.line for r in plain[0]]
+    assert any(r.key == "fourth2017" and r.origin.line == 20 for r in records)

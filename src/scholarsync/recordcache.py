@@ -58,6 +58,7 @@ class RecordCache:
         self.used: set[str] = set()  # keys read or written in this run
         self.hits: list[str] = []  # what each hit was (a location), for --verbose and tests
         self.misses: list[str] = []
+        self.reused_records = 0  # Records of unchanged entries taken from a changed input's entry
 
     def key(self, *parts: str) -> str:
         """The hash of ``parts`` and the code stamp."""
@@ -74,39 +75,51 @@ class RecordCache:
         assert self.folder is not None
         return self.folder / f"{key}.json"
 
-    def load(self, key: str, what: str) -> Any | None:
-        """The data stored under ``key``, or None (missing, corrupt, another version)."""
+    def read(self, key: str) -> dict[str, Any] | None:
+        """The entry stored under ``key`` (``{"key", "content", "data"}``), or None when there
+        is none or it cannot be used (corrupt, cut short, another entry's)."""
         if self.folder is None:
             return None
+        path = self._path(key)
         try:
-            stored = json.loads(self._path(key).read_bytes())
-            if stored.get("key") != key:
+            stored = json.loads(path.read_bytes())
+            if not isinstance(stored, dict) or stored.get("key") != key or "data" not in stored:
                 raise ValueError("not this entry")
-            data = stored["data"]
         except FileNotFoundError:
-            data = None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.debug("records cache: %s unusable (%s); parsing again", self._path(key), exc)
-            data = None
-        if data is None:
-            self.misses.append(what)
-            log.info("records cache: parsing %s", what)
             return None
+        except (OSError, ValueError) as exc:
+            log.debug("records cache: %s unusable (%s); parsing again", path, exc)
+            return None
+        return stored
+
+    def load(self, key: str, what: str, content: str = "") -> Any | None:
+        """The data stored under ``key`` for ``content`` (a hash of the input), or None."""
+        stored = self.read(key)
+        if stored is None or stored.get("content", "") != content or stored["data"] is None:
+            self.miss(what)
+            return None
+        self.hit(key, what)
+        return stored["data"]
+
+    def hit(self, key: str, what: str) -> None:
         self.used.add(key)
         self.hits.append(what)
         log.info("records cache: %s unchanged, its records reused", what)
-        return data
 
-    def store(self, key: str, data: Any) -> None:
+    def miss(self, what: str) -> None:
+        self.misses.append(what)
+        log.info("records cache: parsing %s", what)
+
+    def store(self, key: str, data: Any, content: str = "") -> None:
         """Keep ``data`` under ``key`` (atomically); a failure to write only costs speed."""
         if self.folder is None:
             return
         try:
-            body = json.dumps({"key": key, "data": data}, ensure_ascii=False,
-                              separators=(",", ":")).encode("utf-8", "surrogatepass")
+            body = json.dumps({"key": key, "content": content, "data": data},
+                              ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             self._ignore_in_git()
             write_atomic(self._path(key), body)
-        except (OSError, TypeError, ValueError) as exc:
+        except (OSError, TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
             log.debug("records cache: could not write %s (%s)", self._path(key), exc)
             return
         self.used.add(key)

@@ -94,12 +94,11 @@ class Library:
 
 class SavedLibrary(Library):
     """The library read from ``library.json``: each publication decoded only when used (a
-    sync that changed one work compares the others by their saved line)."""
+    sync that changed one work compares the others by their saved line). Only the file's lines
+    are kept, not a decoded copy of every publication: less memory too."""
 
-    def __init__(self, raw: list[dict[str, Any]], lines: list[str] | None,
-                 sources: dict[str, SourceState]):
-        self._raw = raw
-        self._saved_lines = lines if lines is not None and len(lines) == len(raw) else None
+    def __init__(self, lines: list[str], sources: dict[str, SourceState]):
+        self._saved = lines
         self._decoded: dict[int, Publication] = {}
         self._all: list[Publication] | None = None
         self.sources = sources
@@ -109,62 +108,59 @@ class SavedLibrary(Library):
         """Every publication, decoded; none (as if nothing was saved) when one cannot be."""
         if self._all is None:
             try:
-                self._all = [self.publication(i) for i in range(len(self._raw))]
+                self._all = [self.publication(i) for i in range(len(self._saved))]
             except UnreadableLibraryError:
-                self._all, self._raw, self._decoded, self.sources = [], [], {}, {}
+                self._all, self._saved, self._decoded, self.sources = [], [], {}, {}
         return self._all
 
     @publications.setter
     def publications(self, value: list[Publication]) -> None:
         self._all = list(value)
-        self._raw = [{} for _ in value]
-        self._saved_lines = None
+        self._saved = []
         self._decoded = dict(enumerate(value))
 
     def publication(self, index: int) -> Publication:
         found = self._decoded.get(index)
         if found is None:
             try:
-                found = Publication.from_dict(self._raw[index])
+                found = Publication.from_dict(self._data(index))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise UnreadableLibraryError(f"saved publication {index}: {exc}") from exc
             self._decoded[index] = found
         return found
 
+    def _data(self, index: int) -> dict[str, Any]:
+        try:
+            data = json.loads(self._saved[index])
+        except ValueError as exc:
+            raise UnreadableLibraryError(f"saved publication {index}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise UnreadableLibraryError(f"saved publication {index} is not an object")
+        return data
+
     def raw(self, index: int) -> dict[str, Any] | None:
-        return self._raw[index] if self._all is None else None
+        return self._data(index) if self._all is None else None
 
     def saved_line(self, index: int) -> str | None:
-        if self._saved_lines is None or self._all is not None:
-            return None
-        return self._saved_lines[index]
+        return self._saved[index] if self._all is None else None
 
     def count(self) -> int:
-        return len(self._raw)
+        return len(self._saved) if self._all is None else len(self._all)
 
     @classmethod
-    def parse(cls, text: str) -> SavedLibrary:
-        data = json.loads(text)
+    def parse(cls, text: str) -> SavedLibrary | None:
+        """The library in ``text`` as :meth:`Library.to_json` writes it (None: another layout,
+        for :meth:`Library.from_json`)."""
+        head, sep, rest = text.partition('"publications": [\n')
+        if not sep or not rest.endswith("\n]}\n"):
+            return None
+        data = json.loads(head + '"publications": []}')
         if data.get("scholarsync_library") != FORMAT_VERSION:
             raise ValueError("not a scholarsync library of a known version")
-        raw = data.get("publications", [])
-        if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
-            raise ValueError("not a list of publications")
         sources = {k: SourceState.from_dict(v) for k, v in data.get("sources", {}).items()}
-        return cls(raw, _saved_lines(text), sources)
-
-
-def _saved_lines(text: str) -> list[str] | None:
-    """The publication lines of a file :meth:`Library.to_json` wrote (None: another layout).
-    JSON strings hold no raw new line, so a line is a publication."""
-    head, sep, rest = text.partition('"publications": [\n')
-    if not sep or not rest.endswith("\n]}\n"):
-        return None
-    body = rest[: -len("\n]}\n")]
-    if not body:
-        return []
-    lines = body.split(",\n")
-    return lines if all("\n" not in line for line in lines) else None
+        body = rest[: -len("\n]}\n")]
+        # JSON strings hold no raw new line: each line is one publication
+        return cls(body.split(",\n") if body else [], sources)
 
 
 def library_path(cache_dir: Path) -> Path:
@@ -177,7 +173,7 @@ def load_library(cache_dir: Path, lazy: bool = True) -> Library | None:
     path = library_path(cache_dir)
     try:
         text = path.read_text(encoding="utf-8")
-        return SavedLibrary.parse(text) if lazy else Library.from_json(text)
+        return (lazy and SavedLibrary.parse(text)) or Library.from_json(text)
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError):

@@ -1,19 +1,26 @@
 """One ``.bib`` file's parse, kept in the records cache (:mod:`scholarsync.recordcache`).
 
-The key is the file's text, its location and the ``@string`` macros earlier files defined (the
-only outside state a file's parse sees), with the identifiers the registry declares. The entry
-stores what :func:`scholarsync.sources.bibtex.parse_bib_file` returns (entries before crossref
-resolution, problems with their lines), the macros the file defines, and the Record of every
-entry without ``crossref`` (those are the same whatever other files hold). Crossrefs, duplicate
-keys across files and the Records of crossref children are worked out afresh on every run.
+One cache file per ``.bib`` location (and set of identifiers the registry declares, which the
+Records depend on). It holds the hash of what the parse saw (the file's text and the ``@string``
+macros earlier files defined: the only outside state a file's parse sees) and what
+:func:`scholarsync.sources.bibtex.parse_bib_file` returned: the entries before crossref
+resolution, the problems with their lines, the macros the file defines, and the Record of every
+entry without ``crossref`` (the same whatever other files hold). When the hash matches, all of
+it is reused. When the file changed, it is parsed again, but the Record of an entry whose key,
+type and fields are as before is taken from the cache (its line set anew) instead of being
+made again. Crossrefs, duplicate keys across files and the Records of crossref children are
+worked out afresh on every run.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import logging
 from typing import Any
 
-from scholarsync.model import Problem
+from scholarsync.model import Origin, Problem, Record
 from scholarsync.recordcache import (
     RecordCache,
     problem_data,
@@ -22,7 +29,9 @@ from scholarsync.recordcache import (
     record_from,
 )
 from scholarsync.sources import rules
-from scholarsync.sources.bibtex import BibEntry, ParseFile, entry_record, parse_bib_file
+from scholarsync.sources.bibtex import KIND, BibEntry, ParseFile, entry_record, parse_bib_file
+
+log = logging.getLogger("scholarsync")
 
 #: Fields of a cached Record that its entry already holds.
 _FROM_ENTRY = ("fields",)
@@ -33,31 +42,77 @@ def cached_parser(cache: RecordCache) -> ParseFile:
 
     def parse(text: str, location: str, macros: dict[str, str],
               ) -> tuple[list[BibEntry], list[Problem]]:
-        ids = ",".join(spec.name for spec in rules().identifiers)
-        key = cache.key("bibtex", location, text, json.dumps(sorted(macros.items())), ids)
-        data = cache.load(key, location)
-        if data is not None:
+        ids = ",".join(spec.name for spec in rules().identifiers)  # Records depend on them
+        key = cache.key("bibtex file", location, ids)
+        content = hashlib.sha256("\0".join(
+            [text, json.dumps(sorted(macros.items()))]).encode("utf-8", "surrogatepass")
+        ).hexdigest()
+        stored = cache.read(key)
+        if stored is not None and stored.get("content") == content:
             try:
-                entries, problems, defined = _decode(data, location)
-            except (KeyError, TypeError, ValueError, IndexError):
-                cache.hits.remove(location)
-                cache.misses.append(location)
+                entries, problems, defined = _decode(stored["data"], location)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                pass
             else:
+                cache.hit(key, location)
                 macros.update(defined)
                 return entries, problems
+        cache.miss(location)
         before = dict(macros)
         entries, problems = parse_bib_file(text, location, macros)
-        for entry in entries:
-            if "crossref" not in entry.fields:
+        known = _known_records(stored)
+        fresh: list[int] = []
+        reused = 0
+        for index, entry in enumerate(entries):
+            if "crossref" in entry.fields:
+                continue
+            entry.record = _reuse(known, entry, location)
+            if entry.record is None:
                 entry.record = entry_record(entry.key, entry.type, entry.fields, location,
                                             entry.line)
+                fresh.append(index)
+            else:
+                reused += 1
+        cache.reused_records += reused
+        if known:
+            log.info("records cache: %s changed; the records of %d of its %d entries reused",
+                     location, reused, len(entries))
         defined = {k: v for k, v in macros.items() if before.get(k) != v or k not in before}
-        stored = _checked(_encode(entries, problems, defined), entries, problems, location)
-        if stored is not None:
-            cache.store(key, stored)
+        data = _encode(entries, problems, defined)
+        _drop_lossy(data, entries, fresh)
+        cache.store(key, data, content)
         return entries, problems
 
     return parse
+
+
+def _signature(key: str, type_: str, fields: dict[str, str]) -> str:
+    return json.dumps([key, type_, fields], ensure_ascii=False)
+
+
+def _known_records(stored: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Record data of the file's last parse, by entry signature (key, type and fields)."""
+    known: dict[str, dict[str, Any]] = {}
+    try:
+        for key, type_, _, fields, record in (stored or {}).get("data", {}).get("entries", ()):
+            if record is not None:
+                known.setdefault(_signature(key, type_, fields), record)
+    except (TypeError, ValueError, AttributeError):
+        return {}
+    return known
+
+
+def _reuse(known: dict[str, dict[str, Any]], entry: BibEntry, location: str) -> Record | None:
+    data = known.get(_signature(entry.key, entry.type, entry.fields)) if known else None
+    if data is None:
+        return None
+    try:
+        record = record_from(data, fields=entry.fields)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    if record.origin.location != location:
+        return None
+    return dataclasses.replace(record, origin=Origin(KIND, location, entry.line))
 
 
 def _encode(entries: list[BibEntry], problems: list[Problem],
@@ -83,22 +138,17 @@ def _decode(data: dict[str, Any], location: str,
     return entries, problems, dict(data["macros"])
 
 
-def _checked(data: dict[str, Any], entries: list[BibEntry], problems: list[Problem],
-             location: str) -> dict[str, Any] | None:
-    """``data`` once a JSON round trip is shown to give back these very entries, problems and
-    Records; a Record that does not survive it (a value JSON cannot hold) is not stored, and
-    is made afresh on every run. None when the entries themselves do not survive."""
-    try:
-        again = json.loads(json.dumps(data, ensure_ascii=False))
-        back, back_problems, _ = _decode(again, location)
-    except (TypeError, ValueError, KeyError):
-        return None
-    if back_problems != problems or len(back) != len(entries):
-        return None
-    for index, (mine, theirs) in enumerate(zip(entries, back, strict=True)):
-        if (mine.key, mine.type, mine.line, mine.fields) != (
-                theirs.key, theirs.type, theirs.line, theirs.fields):
-            return None
-        if mine.record != theirs.record:
+def _drop_lossy(data: dict[str, Any], entries: list[BibEntry], fresh: list[int]) -> None:
+    """Store no Record that a JSON round trip would not give back exactly (a value JSON cannot
+    hold): it is made afresh on every run instead. (Entries hold only strings and lines, and
+    a reused Record came from the cache: only the new ones need the check.)"""
+    for index in fresh:
+        stored = data["entries"][index][4]
+        record = entries[index].record
+        try:
+            back = record_from(json.loads(json.dumps(stored, ensure_ascii=False)),
+                               fields=entries[index].fields)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            back = None
+        if back != record:
             data["entries"][index][4] = None
-    return data
