@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 import scholarsync.recordcache as recordcache
 from scholarsync.config import load_config
@@ -17,6 +18,7 @@ from scholarsync.model import Problem, Record
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.bibcache import cached_parser
 from scholarsync.sources.bibtex import BibtexSource, decode_bib_bytes, read_bib_texts
+from tests import e2e
 
 # a.bib: a macro and a crossref parent that b.bib uses, a broken entry (reported every run)
 BIB_A = r"""@string{jot = {Journal of Tests}}
@@ -258,3 +260,30 @@ def test_a_changed_file_reuses_the_records_of_its_unchanged_entries(tmp_path: Pa
     assert (records, problems) == plain
     assert [r.origin.line for r in records] == [r.origin.line for r in plain[0]]
     assert any(r.key == "fourth2017" and r.origin.line == 20 for r in records)
+
+
+def test_a_cached_scholar_page_is_parsed_once_and_gives_the_same_outputs(
+        tmp_path: Path, httpserver: HTTPServer) -> None:
+    """Web sources' parses are kept by the cached answer's hash: the second sync (all pages
+    from the HTTP cache) takes the Scholar profile's records from the records cache."""
+    (tmp_path / "site").mkdir()
+    site = e2e.make_site(tmp_path / "site", httpserver)
+    first = e2e.sync(site, "--verbose")
+    assert first.returncode == 0, first.stderr
+    assert "records cache: parsing http" in first.stderr
+    before = site.outputs()
+    (site.root / "cache" / "state.json").unlink()
+    second = e2e.sync(site, "--verbose", "--offline")
+    assert second.returncode == 0, second.stderr
+    assert f"{e2e.PROFILE_PATH}?user={e2e.USER}" in " ".join(
+        line for line in second.stderr.splitlines() if "its records reused" in line)
+    assert "records cache: parsing http" not in second.stderr
+    assert site.outputs() == before
+    cold = tmp_path / "cold"
+    shutil.copytree(site.root, cold, ignore=shutil.ignore_patterns("records", "library.json",
+                                                                   "state.json"))
+    (cold / "site" / "index.md").write_bytes(e2e.PAGE.encode())
+    (cold / "publications.bib").unlink()
+    again = e2e.sync(e2e.Site(cold, httpserver, {}), "--offline")
+    assert again.returncode == 0, again.stderr
+    assert e2e.Site(cold, httpserver, {}).outputs() == before

@@ -19,14 +19,16 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scholarsync import __version__
 from scholarsync.fileio import write_atomic
 from scholarsync.model import Origin, Person, Problem, Record
 
 log = logging.getLogger("scholarsync")
+T = TypeVar("T")
 
 #: Bump when the layout of a cache file changes.
 FORMAT = 1
@@ -149,8 +151,13 @@ class RecordCache:
 # -- lossless plain data for records and problems ------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """A model value as JSON data, dict order kept (unlike the saved library, which sorts)."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Person | Origin):
         return value.to_dict()
     if isinstance(value, list):
@@ -165,8 +172,12 @@ _RECORD_FIELDS: tuple[str, ...] = tuple(Record.__dataclass_fields__)
 
 def record_data(record: Record, without: tuple[str, ...] = ()) -> dict[str, Any]:
     """``record`` as JSON data (leaving out the fields named in ``without``)."""
-    return {name: _plain(getattr(record, name)) for name in _RECORD_FIELDS
-            if name not in without}
+    data = {}
+    for name in _RECORD_FIELDS:
+        if name not in without:
+            value = getattr(record, name)
+            data[name] = value if type(value) in _SCALARS else _plain(value)
+    return data
 
 
 def record_from(data: dict[str, Any], **given: Any) -> Record:
@@ -185,3 +196,31 @@ def problem_data(problem: Problem) -> list[Any]:
 
 def problem_from(data: list[Any]) -> Problem:
     return Problem(*data)
+
+
+def cached(cache: RecordCache, what: str, parts: tuple[str, ...], parse: Callable[[], T],
+           encode: Callable[[T], Any], decode: Callable[[Any], T]) -> T:
+    """``parse()``, or its result from ``cache`` under the hash of ``parts`` (which must name
+    everything the parse depends on: the input's hash, its URL, the options). A result is
+    stored only when its JSON form decodes back to an equal result; an exception (a page that
+    is no profile) is raised as it is and nothing is stored."""
+    key = cache.key(*parts)
+    data = cache.load(key, what)
+    if data is not None:
+        try:
+            return decode(data)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            log.debug("records cache: %s unusable; parsing again", what)
+    result = parse()
+    try:
+        data = encode(result)
+        if decode(json.loads(json.dumps(data, ensure_ascii=False))) == result:
+            cache.store(key, data)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        pass
+    return result
+
+
+def text_hash(text: str) -> str:
+    """The sha256 of a page's text (a part of a :func:`cached` key)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -14,7 +14,6 @@ worked out afresh on every run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -62,23 +61,24 @@ def cached_parser(cache: RecordCache) -> ParseFile:
         entries, problems = parse_bib_file(text, location, macros)
         known = _known_records(stored)
         fresh: list[int] = []
-        reused = 0
+        saved: dict[int, dict[str, Any]] = {}  # stored data of the reused Records
         for index, entry in enumerate(entries):
             if "crossref" in entry.fields:
                 continue
-            entry.record = _reuse(known, entry, location)
-            if entry.record is None:
+            found = _reuse(known, entry, location)
+            if found is None:
                 entry.record = entry_record(entry.key, entry.type, entry.fields, location,
                                             entry.line)
                 fresh.append(index)
             else:
-                reused += 1
+                entry.record, saved[index] = found
+        reused = len(saved)
         cache.reused_records += reused
         if known:
             log.info("records cache: %s changed; the records of %d of its %d entries reused",
                      location, reused, len(entries))
         defined = {k: v for k, v in macros.items() if before.get(k) != v or k not in before}
-        data = _encode(entries, problems, defined)
+        data = _encode(entries, problems, defined, saved)
         _drop_lossy(data, entries, fresh)
         cache.store(key, data, content)
         return entries, problems
@@ -102,25 +102,28 @@ def _known_records(stored: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return known
 
 
-def _reuse(known: dict[str, dict[str, Any]], entry: BibEntry, location: str) -> Record | None:
+def _reuse(known: dict[str, dict[str, Any]], entry: BibEntry, location: str,
+           ) -> tuple[Record, dict[str, Any]] | None:
+    """The Record of an unchanged entry from the last parse, at its line now, and its data."""
     data = known.get(_signature(entry.key, entry.type, entry.fields)) if known else None
-    if data is None:
+    if data is None or not isinstance(data.get("origin"), dict) or (
+            data["origin"].get("location") != location):
         return None
+    origin = Origin(KIND, location, entry.line)
+    data = {**data, "origin": origin.to_dict()}
     try:
-        record = record_from(data, fields=entry.fields)
+        return record_from(data, fields=entry.fields, origin=origin), data
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
-    if record.origin.location != location:
-        return None
-    return dataclasses.replace(record, origin=Origin(KIND, location, entry.line))
 
 
-def _encode(entries: list[BibEntry], problems: list[Problem],
-            defined: dict[str, str]) -> dict[str, Any]:
+def _encode(entries: list[BibEntry], problems: list[Problem], defined: dict[str, str],
+            saved: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {
         "entries": [[e.key, e.type, e.line, e.fields,
-                     None if e.record is None else record_data(e.record, _FROM_ENTRY)]
-                    for e in entries],
+                     saved.get(i) or (None if e.record is None
+                                      else record_data(e.record, _FROM_ENTRY))]
+                    for i, e in enumerate(entries)],
         "problems": [problem_data(p) for p in problems],
         "macros": defined,
     }
