@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ T = TypeVar("T")
 FORMAT = 1
 FOLDER = "records"
 _PACKAGE = Path(__file__).parent
+_HEAD = re.compile(rb'\{"key":"([0-9a-f]{64})","content":"([0-9a-f]*)"')
 
 
 def code_stamp() -> str:
@@ -93,6 +95,19 @@ class RecordCache:
             log.debug("records cache: %s unusable (%s); parsing again", path, exc)
             return None
         return stored
+
+    def content_of(self, key: str) -> str | None:
+        """The content hash stored under ``key``, read from the file's head only (a changed
+        input costs no decoding of its old entry until it is wanted)."""
+        if self.folder is None:
+            return None
+        try:
+            with open(self._path(key), "rb") as handle:
+                head = handle.read(256)
+        except OSError:
+            return None
+        found = _HEAD.match(head)
+        return found.group(2).decode() if found and found.group(1).decode() == key else None
 
     def load(self, key: str, what: str, content: str = "") -> Any | None:
         """The data stored under ``key`` for ``content`` (a hash of the input), or None."""

@@ -46,7 +46,7 @@ def cached_parser(cache: RecordCache) -> ParseFile:
         content = hashlib.sha256("\0".join(
             [text, json.dumps(sorted(macros.items()))]).encode("utf-8", "surrogatepass")
         ).hexdigest()
-        stored = cache.read(key)
+        stored = cache.read(key) if cache.content_of(key) == content else None
         if stored is not None and stored.get("content") == content:
             try:
                 entries, problems, defined = _decode(stored["data"], location)
@@ -56,10 +56,11 @@ def cached_parser(cache: RecordCache) -> ParseFile:
                 cache.hit(key, location)
                 macros.update(defined)
                 return entries, problems
+        del stored  # the old entry is read after the parse (not held during it: memory)
         cache.miss(location)
         before = dict(macros)
         entries, problems = parse_bib_file(text, location, macros)
-        known = _known_records(stored)
+        known = _known_records(cache.read(key))
         fresh: list[int] = []
         saved: dict[int, dict[str, Any]] = {}  # stored data of the reused Records
         for index, entry in enumerate(entries):
