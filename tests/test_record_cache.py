@@ -17,7 +17,14 @@ from scholarsync.config import load_config
 from scholarsync.model import Problem, Record
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.bibcache import cached_parser
-from scholarsync.sources.bibtex import BibtexSource, decode_bib_bytes, read_bib_texts
+from scholarsync.sources.bibtex import (
+    BibEntry,
+    BibtexSource,
+    decode_bib_bytes,
+    entry_record,
+    parse_bib_file,
+    read_bib_texts,
+)
 from tests import e2e
 
 # a.bib: a macro and a crossref parent that b.bib uses, a broken entry (reported every run)
@@ -215,7 +222,8 @@ def test_a_version_or_format_bump_invalidates(tmp_path: Path,
 def _read(files: list[Path], cache: recordcache.RecordCache | None,
           ) -> tuple[list[Record], list[Problem]]:
     texts = [(decode_bib_bytes(p.read_bytes(), str(p))[0], str(p)) for p in files]
-    return read_bib_texts(texts, cached_parser(cache) if cache else None)
+    parse = cached_parser(cache, parse_bib_file, BibEntry, entry_record) if cache else None
+    return read_bib_texts(texts, parse)
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bib"

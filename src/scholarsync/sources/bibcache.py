@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from scholarsync.model import Origin, Problem, Record
 from scholarsync.recordcache import (
@@ -28,7 +29,6 @@ from scholarsync.recordcache import (
     record_from,
 )
 from scholarsync.sources import rules
-from scholarsync.sources.bibtex import KIND, BibEntry, ParseFile, entry_record, parse_bib_file
 
 log = logging.getLogger("scholarsync")
 
@@ -36,11 +36,30 @@ log = logging.getLogger("scholarsync")
 _FROM_ENTRY = ("fields",)
 
 
-def cached_parser(cache: RecordCache) -> ParseFile:
-    """:func:`parse_bib_file` through ``cache``."""
+class Entry(Protocol):
+    """What this module needs of :class:`scholarsync.sources.bibtex.BibEntry` (passed in by
+    the bibtex source: this module does not import it)."""
+
+    key: str
+    type: str
+    fields: dict[str, str]
+    line: int
+    record: Record | None
+
+
+E = TypeVar("E", bound=Entry)
+Parse = Callable[[str, str, dict[str, str]], tuple[list[E], list[Problem]]]
+
+
+def cached_parser(cache: RecordCache, parse_file: Parse[E],
+                  new_entry: Callable[[str, str, dict[str, str], str, int], E],
+                  make_record: Callable[[str, str, dict[str, str], str, int], Record],
+                  ) -> Parse[E]:
+    """``parse_file`` (:func:`scholarsync.sources.bibtex.parse_bib_file`) through ``cache``;
+    ``new_entry`` makes an entry, ``make_record`` an entry's Record (``entry_record``)."""
 
     def parse(text: str, location: str, macros: dict[str, str],
-              ) -> tuple[list[BibEntry], list[Problem]]:
+              ) -> tuple[list[E], list[Problem]]:
         ids = ",".join(spec.name for spec in rules().identifiers)  # Records depend on them
         key = cache.key("bibtex file", location, ids)
         content = hashlib.sha256("\0".join(
@@ -49,7 +68,7 @@ def cached_parser(cache: RecordCache) -> ParseFile:
         stored = cache.read(key) if cache.content_of(key) == content else None
         if stored is not None and stored.get("content") == content:
             try:
-                entries, problems, defined = _decode(stored["data"], location)
+                entries, problems, defined = _decode(stored["data"], location, new_entry)
             except (KeyError, TypeError, ValueError, IndexError, AttributeError):
                 pass
             else:
@@ -59,7 +78,7 @@ def cached_parser(cache: RecordCache) -> ParseFile:
         del stored  # the old entry is read after the parse (not held during it: memory)
         cache.miss(location)
         before = dict(macros)
-        entries, problems = parse_bib_file(text, location, macros)
+        entries, problems = parse_file(text, location, macros)
         known = _known_records(cache.read(key))
         fresh: list[int] = []
         saved: dict[int, dict[str, Any]] = {}  # stored data of the reused Records
@@ -68,8 +87,8 @@ def cached_parser(cache: RecordCache) -> ParseFile:
                 continue
             found = _reuse(known, entry, location)
             if found is None:
-                entry.record = entry_record(entry.key, entry.type, entry.fields, location,
-                                            entry.line)
+                entry.record = make_record(entry.key, entry.type, entry.fields, location,
+                                           entry.line)
                 fresh.append(index)
             else:
                 entry.record, saved[index] = found
@@ -103,14 +122,14 @@ def _known_records(stored: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return known
 
 
-def _reuse(known: dict[str, dict[str, Any]], entry: BibEntry, location: str,
+def _reuse(known: dict[str, dict[str, Any]], entry: Entry, location: str,
            ) -> tuple[Record, dict[str, Any]] | None:
     """The Record of an unchanged entry from the last parse, at its line now, and its data."""
     data = known.get(_signature(entry.key, entry.type, entry.fields)) if known else None
     if data is None or not isinstance(data.get("origin"), dict) or (
             data["origin"].get("location") != location):
         return None
-    origin = Origin(KIND, location, entry.line)
+    origin = Origin(data["origin"].get("source", ""), location, entry.line)
     data = {**data, "origin": origin.to_dict()}
     try:
         return record_from(data, fields=entry.fields, origin=origin), data
@@ -118,7 +137,7 @@ def _reuse(known: dict[str, dict[str, Any]], entry: BibEntry, location: str,
         return None
 
 
-def _encode(entries: list[BibEntry], problems: list[Problem], defined: dict[str, str],
+def _encode(entries: list[E], problems: list[Problem], defined: dict[str, str],
             saved: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {
         "entries": [[e.key, e.type, e.line, e.fields,
@@ -131,10 +150,11 @@ def _encode(entries: list[BibEntry], problems: list[Problem], defined: dict[str,
 
 
 def _decode(data: dict[str, Any], location: str,
-            ) -> tuple[list[BibEntry], list[Problem], dict[str, str]]:
+            new_entry: Callable[[str, str, dict[str, str], str, int], E],
+            ) -> tuple[list[E], list[Problem], dict[str, str]]:
     entries = []
     for key, type_, line, fields, record in data["entries"]:
-        entry = BibEntry(key, type_, fields, location, line)
+        entry = new_entry(key, type_, fields, location, line)
         if record is not None:
             entry.record = record_from(record, fields=fields)
         entries.append(entry)
@@ -142,7 +162,7 @@ def _decode(data: dict[str, Any], location: str,
     return entries, problems, dict(data["macros"])
 
 
-def _drop_lossy(data: dict[str, Any], entries: list[BibEntry], fresh: list[int]) -> None:
+def _drop_lossy(data: dict[str, Any], entries: list[E], fresh: list[int]) -> None:
     """Store no Record that a JSON round trip would not give back exactly (a value JSON cannot
     hold): it is made afresh on every run instead. (Entries hold only strings and lines, and
     a reused Record came from the cache: only the new ones need the check.)"""

@@ -58,6 +58,7 @@ from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import rules
 from scholarsync.sources.base import Source
+from scholarsync.sources.bibcache import cached_parser
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
@@ -812,9 +813,8 @@ class BibtexSource(Source):
         if paths and not texts:
             raise SourceError("no .bib file could be read: " + "; ".join(
                 p.message for p in problems if p.level == "error"))
-        from scholarsync.sources.bibcache import cached_parser
-
-        records, more = read_bib_texts(texts, cached_parser(self.context.records))
+        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record)
+        records, more = read_bib_texts(texts, parse)
         return SourceResult(kind=KIND, records=records, problems=problems + more, status=status)
 
     def _load_remote(self, url: str) -> tuple[str, bool]:
