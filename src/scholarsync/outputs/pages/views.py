@@ -214,9 +214,12 @@ def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Grou
     """Entries by year (newest first, undated last), then by type when asked."""
     groups: list[Group] = []
     if by_year:
-        years = sorted({e.year for e in entries if e.year is not None}, reverse=True)
+        of_year: dict[int | None, list[Entry]] = {}
+        for entry in entries:  # one pass, each year's entries in their order
+            of_year.setdefault(entry.year, []).append(entry)
+        years = sorted((y for y in of_year if y is not None), reverse=True)
         for year in [*years, None]:
-            members = [e for e in entries if e.year == year]
+            members = of_year.get(year, [])
             if members:
                 groups.append(Group(str(year) if year is not None else UNDATED, year, members))
     elif entries:
