@@ -131,12 +131,23 @@ def build_site(root: Path, pages: Pages, bib_entries: int, shared: int, port: in
         bibtex=True))
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+#: Runs ``python -m scholarsync ARGS`` and writes its peak memory (kB) as the last stderr line.
+PEAK = ("import atexit, resource, runpy, sys\n"
+        "atexit.register(lambda: sys.stderr.write('\\npeak-kb %d\\n' % "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+        "sys.argv = ['scholarsync', *sys.argv[1:]]\n"
+        "runpy.run_module('scholarsync', run_name='__main__')\n")
+PEAKS: dict[str, float] = {}  # label -> MB of the last timed run with that label
+
+
+def timed(cmd: list[str], cwd: Path, label: str = "") -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 3):
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    if "peak-kb" in proc.stderr:
+        PEAKS[label] = int(proc.stderr.rsplit("peak-kb", 1)[1]) / 1024
     return elapsed
 
 
@@ -147,7 +158,8 @@ def same_as_fresh(root: Path, sync: list[str]) -> bool:
     shutil.copytree(root, fresh)
     for name in ("library.json", "state.json"):
         (fresh / "cache" / name).unlink(missing_ok=True)
-    timed(sync, fresh)
+    shutil.rmtree(fresh / "cache" / "records", ignore_errors=True)  # parsed-records cache
+    timed(sync, fresh, "fresh")
     mine = {p.relative_to(root): p.read_bytes() for p in root.rglob("*")
             if p.is_file() and "cache" not in p.relative_to(root).parts}
     theirs = {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*")
@@ -364,27 +376,27 @@ def main() -> None:
 
     pages = Pages(args.items, args.rows, args.shared)
     server, log = serve(pages)
-    sync = [sys.executable, "-m", "scholarsync", "sync", "--quiet"]
+    sync = [sys.executable, "-c", PEAK, "sync", "--quiet"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         build_site(root, pages, args.bib, args.shared, server.server_port)
-        cold = timed(sync, root)
+        cold = timed(sync, root, "cold")
         cold_requests = len(log)
         warm_times = []
         for _ in range(args.repeat):
-            warm_times.append(timed(sync, root))
+            warm_times.append(timed(sync, root, "warm"))
         warm_requests = len(log) - cold_requests
         full_times = []  # warm, but the nothing-changed fast path disabled (state removed)
         for _ in range(args.repeat):
             (root / "cache" / "state.json").unlink(missing_ok=True)
-            full_times.append(timed(sync, root))
+            full_times.append(timed(sync, root, "full"))
         full_requests = len(log) - cold_requests - warm_requests
         changed_times = []  # one .bib entry appended: what any real edit costs
         for k in range(args.repeat):
             with open(root / "bib" / "works.bib", "a", encoding="utf-8") as bib:
                 bib.write(f"\n@article{{added{k},\n  title = {{One Added Entry Number {k}}},\n"
                           "  author = {Gupta, Vima},\n  year = {2025},\n}\n")
-            changed_times.append(timed(sync, root))
+            changed_times.append(timed(sync, root, "changed"))
         same = same_as_fresh(root, sync)
         listed = subprocess.run([sys.executable, "-m", "scholarsync", "list"], cwd=root,
                                 capture_output=True, text=True).stdout.count("\n")
@@ -404,6 +416,8 @@ def main() -> None:
     print(f"one .bib entry changed: {statistics.median(changed_times):7.2f} s   (median of "
           f"{args.repeat}; outputs {'identical to' if same else 'DIFFER from'} a sync without "
           "the saved library)")
+    print("peak memory (last run of each): " + ", ".join(
+        f"{label} {mb:.0f} MB" for label, mb in PEAKS.items()))
     print(f"bare import: {floor:7.2f} s   (python -c 'import requests, bs4, bibtexparser, "
           "jinja2')")
     print(f"warm / bare: {warm / floor:7.2f}x  (target <= 2.0x)")

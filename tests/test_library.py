@@ -65,3 +65,39 @@ def test_diff_reports_added_updated_removed_unchanged() -> None:
 def test_first_run_has_everything_added() -> None:
     diff = diff_libraries(None, Library([publication("a", "A")]))
     assert [p.key for p in diff.added] == ["a"] and diff.changed
+
+
+def _summary(diff) -> tuple:
+    return ([p.key for p in diff.added],
+            [(c.publication.key, c.fields, c.by) for c in diff.updated],
+            [p.key for p in diff.removed], diff.unchanged)
+
+
+def test_the_lazily_read_library_diffs_like_the_decoded_one(tmp_path: Path) -> None:
+    old = Library([publication("a", "A"), publication("b", "B"), publication("c", "C"),
+                   publication("e", "E", ids={"doi": "10.1/e"})])
+    save_library(tmp_path, old)
+    new = Library([publication("a", "A"), publication("b", "B", citations={"scholar": 5}),
+                   publication("c-new", "C", aliases=["c"]), publication("d", "D"),
+                   publication("e2", "E", ids={"doi": "10.1/e"})])
+    lazy, eager = load_library(tmp_path), load_library(tmp_path, lazy=False)
+    assert type(lazy).__name__ == "SavedLibrary" and type(eager) is Library
+    assert _summary(diff_libraries(lazy, new)) == _summary(diff_libraries(eager, new)) == (
+        ["d"], [("b", ["citations"], ["scholar"]), ("c-new", ["key"], []),
+                ("e2", ["key"], [])], [], 1)
+    assert [p.to_dict() for p in lazy.publications] == [p.to_dict() for p in old.publications]
+    # the diff shares the new library's lines with the file written afterwards
+    assert save_library(tmp_path, new) is True
+    assert (tmp_path / "library.json").read_text() == Library(new.publications).to_json()
+
+
+def test_a_corrupt_saved_publication_is_as_no_saved_library(tmp_path: Path) -> None:
+    save_library(tmp_path, Library([publication("a", "A"), publication("b", "B")]))
+    path = tmp_path / "library.json"
+    path.write_text(path.read_text().replace('{"type"', '{"type": [}', 1))
+    new = Library([publication("a", "A")])
+    lazy = load_library(tmp_path)
+    assert lazy is not None
+    assert _summary(diff_libraries(lazy, new)) == _summary(diff_libraries(None, new))
+    assert lazy.publications == [] and lazy.records_of("bibtex") == []
+    assert load_library(tmp_path, lazy=False) is None

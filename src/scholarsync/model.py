@@ -47,7 +47,18 @@ class Person:
         return self.literal == "others"
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
+        data = {}  # the non-empty parts, in field order (spelt out: the saved library has many)
+        if self.given:
+            data["given"] = self.given
+        if self.family:
+            data["family"] = self.family
+        if self.von:
+            data["von"] = self.von
+        if self.jr:
+            data["jr"] = self.jr
+        if self.literal:
+            data["literal"] = self.literal
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Person:
@@ -153,8 +164,18 @@ _PEOPLE = ("authors",)
 _FORMERLY_EXTRA = ("abstract", "keywords", "selected", "versions")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode_value(value: Any) -> Any:
     """A model value as plain JSON data (what the saved library holds)."""
+    kind = type(value)
+    if kind in _PLAIN:  # (exact types first: most values are strings)
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else encode_value(v) for k, v in sorted(value.items())}
+    if kind is list:
+        return [v if type(v) in _PLAIN else encode_value(v) for v in value]
     if isinstance(value, Person | Origin | Conflict):
         return value.to_dict()
     if isinstance(value, Work):
@@ -199,7 +220,11 @@ class Work:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, in declaration order, dicts sorted: the saved-library form."""
-        return {name: encode_value(getattr(self, name)) for name in _field_names(type(self))}
+        data = {}
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            data[name] = value if type(value) in _PLAIN else encode_value(value)
+        return data
 
     @classmethod
     def _decoded(cls, data: dict[str, Any]) -> dict[str, Any]:

@@ -196,6 +196,7 @@ def run_sync(config: Config, options: RunOptions, progress: Progress | None = No
     try:
         result = build(config, context, progress)
         expires = context.expires_at
+        context.records.prune()  # every source was read: what was not used is outdated
     finally:
         context.close()
     outcome = SyncOutcome(result, diff_libraries(result.last, result.library), expires=expires)
@@ -215,7 +216,7 @@ GUARD_MIN_REMOVED = 3
 
 def removal_guard(diff: LibraryDiff, last: Library | None) -> str:
     """Why the run must not write (too many publications would go), or ""."""
-    before = len(last.publications) if last else 0
+    before = last.count() if last else 0
     gone = len(diff.removed)
     if gone < GUARD_MIN_REMOVED or gone <= before * GUARD_SHARE:
         return ""
@@ -226,7 +227,7 @@ def removal_guard(diff: LibraryDiff, last: Library | None) -> str:
 
 def run_render(config: Config, force: bool = False) -> SyncOutcome:
     """``scholarsync render``: re-render pages from the saved library (no fetching)."""
-    last = load_library(config.network.cache_dir)
+    last = load_library(config.network.cache_dir, lazy=False)
     if last is None:
         with SourceContext(config, offline=True) as context:
             result = build(config, context, use_last=False)

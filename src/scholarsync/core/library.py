@@ -33,6 +33,10 @@ class SourceState:
         return cls(data.get("read"), data.get("complete", True), dict(data.get("profile", {})))
 
 
+class UnreadableLibraryError(ValueError):
+    """A saved publication that cannot be decoded (a hand-edited or foreign library)."""
+
+
 @dataclass
 class Library:
     publications: list[Publication] = field(default_factory=list)
@@ -42,13 +46,22 @@ class Library:
         """Every saved record that came from a source of this kind."""
         return [r for p in self.publications for r in p.records if r.source == kind]
 
+    def lines(self) -> list[str]:
+        """One JSON line per publication (the saved form), made once: a library is not changed
+        after it is built (the diff and the saved file share these lines)."""
+        cached = self.__dict__.get("_lines")
+        if cached is None or cached[0] is not self.publications or len(cached[1]) != len(
+                self.publications):
+            lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in self.publications]
+            self.__dict__["_lines"] = cached = (self.publications, lines)
+        return cached[1]
+
     def to_json(self) -> str:
         """Stable, readable JSON: one publication per line, so a change is a one-line diff.
 
         (``json.dumps`` with ``indent`` runs the pure-Python encoder: ~10x slower.)"""
         sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
-        lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in self.publications]
-        body = ",\n".join(lines)
+        body = ",\n".join(self.lines())
         return (f'{{"scholarsync_library": {FORMAT_VERSION},\n'
                 f'"sources": {json.dumps(sources, ensure_ascii=False, sort_keys=True)},\n'
                 f'"publications": [\n{body}\n]}}\n')
@@ -63,16 +76,104 @@ class Library:
             sources={k: SourceState.from_dict(v) for k, v in data.get("sources", {}).items()},
         )
 
+    # (a Library built in this run holds its publications; a SavedLibrary decodes on use)
+    def raw(self, index: int) -> dict[str, Any] | None:
+        """Publication ``index`` as saved JSON data, when this library was read from disk."""
+        return None
+
+    def saved_line(self, index: int) -> str | None:
+        """Publication ``index``'s line in the saved file, when this library was read from it."""
+        return None
+
+    def publication(self, index: int) -> Publication:
+        return self.publications[index]
+
+    def count(self) -> int:
+        return len(self.publications)
+
+
+class SavedLibrary(Library):
+    """The library read from ``library.json``: each publication decoded only when used (a
+    sync that changed one work compares the others by their saved line). Only the file's lines
+    are kept, not a decoded copy of every publication: less memory too."""
+
+    def __init__(self, lines: list[str], sources: dict[str, SourceState]):
+        self._saved = lines
+        self._decoded: dict[int, Publication] = {}
+        self._all: list[Publication] | None = None
+        self.sources = sources
+
+    @property  # type: ignore[override]
+    def publications(self) -> list[Publication]:
+        """Every publication, decoded; none (as if nothing was saved) when one cannot be."""
+        if self._all is None:
+            try:
+                self._all = [self.publication(i) for i in range(len(self._saved))]
+            except UnreadableLibraryError:
+                self._all, self._saved, self._decoded, self.sources = [], [], {}, {}
+        return self._all
+
+    @publications.setter
+    def publications(self, value: list[Publication]) -> None:
+        self._all = list(value)
+        self._saved = []
+        self._decoded = dict(enumerate(value))
+
+    def publication(self, index: int) -> Publication:
+        found = self._decoded.get(index)
+        if found is None:
+            try:
+                found = Publication.from_dict(self._data(index))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise UnreadableLibraryError(f"saved publication {index}: {exc}") from exc
+            self._decoded[index] = found
+        return found
+
+    def _data(self, index: int) -> dict[str, Any]:
+        try:
+            data = json.loads(self._saved[index])
+        except ValueError as exc:
+            raise UnreadableLibraryError(f"saved publication {index}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise UnreadableLibraryError(f"saved publication {index} is not an object")
+        return data
+
+    def raw(self, index: int) -> dict[str, Any] | None:
+        return self._data(index) if self._all is None else None
+
+    def saved_line(self, index: int) -> str | None:
+        return self._saved[index] if self._all is None else None
+
+    def count(self) -> int:
+        return len(self._saved) if self._all is None else len(self._all)
+
+    @classmethod
+    def parse(cls, text: str) -> SavedLibrary | None:
+        """The library in ``text`` as :meth:`Library.to_json` writes it (None: another layout,
+        for :meth:`Library.from_json`)."""
+        head, sep, rest = text.partition('"publications": [\n')
+        if not sep or not rest.endswith("\n]}\n"):
+            return None
+        data = json.loads(head + '"publications": []}')
+        if data.get("scholarsync_library") != FORMAT_VERSION:
+            raise ValueError("not a scholarsync library of a known version")
+        sources = {k: SourceState.from_dict(v) for k, v in data.get("sources", {}).items()}
+        body = rest[: -len("\n]}\n")]
+        # JSON strings hold no raw new line: each line is one publication
+        return cls(body.split(",\n") if body else [], sources)
+
 
 def library_path(cache_dir: Path) -> Path:
     return Path(cache_dir) / LIBRARY_NAME
 
 
-def load_library(cache_dir: Path) -> Library | None:
-    """The saved library, or None when there is none (or it cannot be read)."""
+def load_library(cache_dir: Path, lazy: bool = True) -> Library | None:
+    """The saved library, or None when there is none (or it cannot be read). ``lazy``: its
+    publications are decoded when used (:class:`SavedLibrary`); else all of them now."""
     path = library_path(cache_dir)
     try:
-        return Library.from_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return (lazy and SavedLibrary.parse(text)) or Library.from_json(text)
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError):
@@ -118,28 +219,52 @@ def _identities(pub: Publication) -> set[str]:
     return keys
 
 
+def _raw_identities(data: dict[str, Any]) -> set[str]:
+    """:func:`_identities` of a saved publication, read from its JSON data."""
+    keys = {f"key:{k}" for k in [data.get("key", ""), *data.get("aliases", ())]}
+    keys.update(f"{name}:{value}" for name, value in data.get("ids", {}).items() if value)
+    return keys
+
+
 def diff_libraries(old: Library | None, new: Library) -> LibraryDiff:
     """Added / updated / removed / unchanged publications between two runs."""
+    try:
+        return _diff(old, new)
+    except UnreadableLibraryError:  # as if there were no saved library (load_library's None)
+        return _diff(None, new)
+
+
+def _diff(old: Library | None, new: Library) -> LibraryDiff:
     diff = LibraryDiff()
-    old_pubs = old.publications if old else []
+    count = old.count() if old else 0
     index: dict[str, int] = {}
-    for i, pub in enumerate(old_pubs):
-        for ident in _identities(pub):
+    for i in range(count):
+        assert old is not None
+        raw = old.raw(i)
+        try:
+            idents = _identities(old.publication(i)) if raw is None else _raw_identities(raw)
+        except (AttributeError, TypeError) as exc:
+            raise UnreadableLibraryError(f"saved publication {i}: {exc}") from exc
+        for ident in idents:
             index.setdefault(ident, i)
+    lines = new.lines() if old is not None and count and old.saved_line(0) is not None else None
     matched: set[int] = set()
-    for pub in new.publications:
+    for n, pub in enumerate(new.publications):
         hits = sorted({index[i] for i in _identities(pub) if i in index} - matched)
         if not hits:
             diff.added.append(pub)
             continue
-        before = old_pubs[hits[0]]
+        assert old is not None
         matched.add(hits[0])
-        change = _compare(before, pub)
+        if lines is not None and lines[n] == old.saved_line(hits[0]):
+            diff.unchanged += 1  # the same saved form: nothing to compare
+            continue
+        change = _compare(old.publication(hits[0]), pub)
         if change.fields:
             diff.updated.append(change)
         else:
             diff.unchanged += 1
-    diff.removed = [p for i, p in enumerate(old_pubs) if i not in matched]
+    diff.removed = [old.publication(i) for i in range(count) if i not in matched] if old else []
     return diff
 
 

@@ -85,7 +85,12 @@ def _matches(person: Person, family: str, given: tuple[str, ...]) -> bool:
 
 def is_owner(person: Person, profile: ProfileConfig) -> bool:
     """True when ``person`` is the profile's owner (``name`` or one of ``aliases``)."""
-    variants = _variants(profile.name, tuple(profile.aliases))
+    return _is_owner(person, profile.name, tuple(profile.aliases))
+
+
+@lru_cache(maxsize=65536)  # a pure function of its arguments; the same authors recur
+def _is_owner(person: Person, name: str, aliases: tuple[str, ...]) -> bool:
+    variants = _variants(name, aliases)
     if not variants or person.is_others:
         return False
     person = _split(person)

@@ -32,6 +32,7 @@ from scholarsync.net.blocks import BlockRule
 if TYPE_CHECKING:
     from scholarsync.config import Config, OptionReader, SourceConfig
     from scholarsync.net.client import HttpClient, Page
+    from scholarsync.recordcache import RecordCache
 
 __all__ = ["IdentifierSpec", "BlockRule", "Source", "WebSource", "SourceContext", "Freshness",
            "freshness"]
@@ -47,6 +48,16 @@ class SourceContext:
     today: str = field(default_factory=lambda: dt.date.today().isoformat())
     block_rules: tuple[BlockRule, ...] = ()
     _http: HttpClient | None = None
+    _records: RecordCache | None = None
+
+    @property
+    def records(self) -> RecordCache:
+        """The parsed-records cache (``<cache_dir>/records/``) of this run."""
+        if self._records is None:
+            from scholarsync.recordcache import FOLDER, RecordCache
+
+            self._records = RecordCache(self.config.network.cache_dir / FOLDER)
+        return self._records
 
     @property
     def http(self) -> HttpClient:

@@ -26,7 +26,7 @@ import codecs
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -58,6 +58,7 @@ from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import rules
 from scholarsync.sources.base import Source
+from scholarsync.sources.bibcache import cached_parser
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
@@ -82,6 +83,8 @@ class BibEntry:
     location: str
     line: int
     inherited: list[str] = field(default_factory=list)
+    # its Record, made before crossref resolution (by a cache); only for entries without crossref
+    record: Record | None = field(default=None, compare=False, repr=False)
 
 
 # -- decoding --------------------------------------------------------------------------------
@@ -697,21 +700,35 @@ def _quiet_parser() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Problem]]:
+#: One file's text, location and the macros so far -> its entries and problems (see
+#: :func:`parse_bib_file`; :mod:`scholarsync.sources.bibcache` wraps it in the records cache).
+ParseFile = Callable[[str, str, dict[str, str]], tuple[list[BibEntry], list[Problem]]]
+
+
+def parse_bib_file(text: str, location: str, macros: dict[str, str],
+                   ) -> tuple[list[BibEntry], list[Problem]]:
+    """One file of a bibliography: its entries (no crossref resolved) and problems; its
+    ``@string`` definitions are added to ``macros``."""
+    text = blank_block(text, location)  # a bib_block output's entries are not the user's
+    return parse_bib_text(text, location, macros)
+
+
+def read_bib_texts(texts: list[tuple[str, str]], parse_file: ParseFile | None = None,
+                   ) -> tuple[list[Record], list[Problem]]:
     """Several files' ``(text, location)`` read as one bibliography, in order: macros and
     crossref parents of one file are visible to the others, duplicates are reported across."""
     with gc_paused():
-        return _read_bib_texts(texts)
+        return _read_bib_texts(texts, parse_file or parse_bib_file)
 
 
-def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Problem]]:
+def _read_bib_texts(texts: list[tuple[str, str]], parse_file: ParseFile,
+                    ) -> tuple[list[Record], list[Problem]]:
     macros: dict[str, str] = {}
     entries: list[BibEntry] = []
     problems: list[Problem] = []
     seen: dict[str, BibEntry] = {}
     for text, location in texts:
-        text = blank_block(text, location)  # a bib_block output's entries are not the user's
-        found, file_problems = parse_bib_text(text, location, macros)
+        found, file_problems = parse_file(text, location, macros)
         problems.extend(file_problems)
         problems.extend(report_duplicate_keys(found, seen))
         entries.extend(found)
@@ -723,7 +740,8 @@ def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pr
             if entry.fields.get("crossref", "").strip().lower() in parent_keys:
                 del entry.fields["crossref"]
         entries = [e for e in entries if id(e) not in parents]
-    records = [entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
+    records = [e.record if e.record is not None
+               else entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
                for e in entries]
     return records, problems
 
@@ -795,7 +813,8 @@ class BibtexSource(Source):
         if paths and not texts:
             raise SourceError("no .bib file could be read: " + "; ".join(
                 p.message for p in problems if p.level == "error"))
-        records, more = read_bib_texts(texts)
+        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record)
+        records, more = read_bib_texts(texts, parse)
         return SourceResult(kind=KIND, records=records, problems=problems + more, status=status)
 
     def _load_remote(self, url: str) -> tuple[str, bool]:

@@ -37,6 +37,14 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
+from scholarsync.recordcache import (
+    cached,
+    problem_data,
+    problem_from,
+    record_data,
+    record_from,
+    text_hash,
+)
 from scholarsync.sources.base import BlockRule, WebSource
 from scholarsync.sources.meta import clean_text, parse_html
 
@@ -306,6 +314,19 @@ def parse_profile_page(html: str, user: str, today: str, *, url: str | None = No
     return ProfileParse(records, profile, complete, detail, problems)
 
 
+def _encode(parsed: ProfileParse) -> dict[str, Any]:
+    """A profile page's parse as JSON data, for the records cache."""
+    return {"records": [record_data(r) for r in parsed.records], "profile": parsed.profile,
+            "complete": parsed.complete, "detail": parsed.detail,
+            "problems": [problem_data(p) for p in parsed.problems]}
+
+
+def _decode(data: dict[str, Any]) -> ProfileParse:
+    return ProfileParse([record_from(r) for r in data["records"]], dict(data["profile"]),
+                        data["complete"], data["detail"],
+                        [problem_from(p) for p in data["problems"]])
+
+
 class ScholarSource(WebSource):
     """The profile ``options["user"]``: one page, header and rows."""
 
@@ -345,8 +366,14 @@ class ScholarSource(WebSource):
             # Scholar redirects to accounts.google.com for a profile it will not show
             raise UnknownProfileError(user, url) from None
         read = (page.fetched_at or self.context.today)[:10]
-        return parse_profile_page(page.text, user, read, url=url, final_url=page.final_url,
-                                  hl=hl), page
+
+        def parse() -> ProfileParse:
+            return parse_profile_page(page.text, user, read, url=url, final_url=page.final_url,
+                                      hl=hl)
+
+        parts = ("scholar profile", url, page.final_url or "", text_hash(page.text), user, read,
+                 hl)
+        return cached(self.context.records, url, parts, parse, _encode, _decode), page
 
     def inspect(self, target: str) -> list[Record]:
         user = profile_user(target)

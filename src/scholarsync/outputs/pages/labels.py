@@ -18,6 +18,7 @@ How a research label ("Poster at CogSci'22", "Full paper accepted at CogSci'24")
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from scholarsync.core.merge import is_preprint
@@ -108,19 +109,29 @@ def _words(pub: Publication) -> str:
     return fold(" ; ".join(str(v) for v in values))
 
 
-def kind_label(pub: Publication) -> str:
-    """"Poster", "Full paper", "Preprint", "Paper" … (see the module doc)."""
-    words = _words(pub)
-    for needle, label in KINDS:
-        if re.search(rf"\b{needle}\b", words):
-            return label
+def label_words(pub: Publication) -> str:
+    """The folded text the kind and "accepted" are read from (fields, then keywords)."""
+    return _words(pub)
+
+
+_KIND_PATTERNS = tuple((re.compile(rf"\b{needle}\b"), label) for needle, label in KINDS)
+
+
+def kind_label(pub: Publication, words: str | None = None) -> str:
+    """"Poster", "Full paper", "Preprint", "Paper" … (see the module doc); ``words``: the
+    publication's :func:`_words`, when the caller has them."""
+    words = _words(pub) if words is None else words
+    if words.strip(" ;"):  # (most works have none of the fields: nothing to search)
+        for pattern, label in _KIND_PATTERNS:
+            if pattern.search(words):
+                return label
     if is_preprint(pub):
         return "Preprint"
     return _TYPE_KINDS.get(pub.type, "Paper")
 
 
-def is_accepted(pub: Publication) -> bool:
-    return bool(_ACCEPTED.search(_words(pub)))
+def is_accepted(pub: Publication, words: str | None = None) -> bool:
+    return bool(_ACCEPTED.search(_words(pub) if words is None else words))
 
 
 _PARENS = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&+-]*?)(?:[\s'’-]*\d{2,4})?\s*\)")
@@ -132,6 +143,7 @@ _DROP = re.compile(r"^(?:in\s+|proceedings\s+of\s+(?:the\s+)?|proc\.\s+(?:of\s+)
 _JOURNAL = re.compile(r"\b(?:transactions|journal|letters|magazine)\b")
 
 
+@lru_cache(maxsize=16384)  # a pure function of its arguments; venues repeat
 def venue_label(venue: str, limit: int = 40) -> str:
     """A short name for a venue: a known abbreviation, an acronym in parentheses, or the venue
     without "Proceedings of the", ordinals and years, cut at ``limit`` characters."""
@@ -154,10 +166,12 @@ def venue_label(venue: str, limit: int = 40) -> str:
     return short
 
 
-def research_label(pub: Publication) -> str:
-    """"Poster at CogSci'22", "Full paper accepted at CogSci'24", "Preprint on arXiv'23"."""
-    kind = kind_label(pub)
-    if is_accepted(pub):
+def research_label(pub: Publication, kind: str | None = None, words: str | None = None) -> str:
+    """"Poster at CogSci'22", "Full paper accepted at CogSci'24", "Preprint on arXiv'23"
+    (``kind`` and ``words``: :func:`kind_label` and :func:`_words`, when the caller has them)."""
+    words = _words(pub) if words is None else words
+    kind = kind_label(pub, words) if kind is None else kind
+    if is_accepted(pub, words):
         kind += " accepted"
     year = f"'{pub.year % 100:02d}" if pub.year is not None else ""
     if kind == "Preprint" or kind.startswith("Preprint "):

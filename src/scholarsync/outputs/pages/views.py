@@ -27,6 +27,7 @@ from scholarsync.outputs.pages.labels import (
     best_url,
     is_preprint,
     kind_label,
+    label_words,
     publication_links,
     research_label,
     venue_label,
@@ -197,22 +198,28 @@ def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
     if shown_links is not None:
         links = {kind: url for kind, url in links.items() if kind in shown_links}
     count, read, counted_by = citation_count(pub, citation_order)
+    words = label_words(pub)
+    kind = kind_label(pub, words)
     return Entry(
         pub=pub, key=pub.key, type=pub.type, type_group=type_group(pub), title=pub.title,
         authors=shorten_authors(pub.authors, owners, max_authors, pub.authors_truncated),
         venue=pub.venue, venue_short=venue_label(pub.venue), year=pub.year, links=links,
         url=best_url(links), citations=count, citations_read=read, citations_source=counted_by,
         selected=pub.selected,
-        kind=kind_label(pub), label=research_label(pub), genre=genre(pub), details=details(pub))
+        kind=kind, label=research_label(pub, kind, words), genre=genre(pub),
+        details=details(pub))
 
 
 def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:
     """Entries by year (newest first, undated last), then by type when asked."""
     groups: list[Group] = []
     if by_year:
-        years = sorted({e.year for e in entries if e.year is not None}, reverse=True)
+        of_year: dict[int | None, list[Entry]] = {}
+        for entry in entries:  # one pass, each year's entries in their order
+            of_year.setdefault(entry.year, []).append(entry)
+        years = sorted((y for y in of_year if y is not None), reverse=True)
         for year in [*years, None]:
-            members = [e for e in entries if e.year == year]
+            members = of_year.get(year, [])
             if members:
                 groups.append(Group(str(year) if year is not None else UNDATED, year, members))
     elif entries:
