@@ -39,7 +39,10 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
+    ExplicitComment,
+    ImplicitComment,
     ParsingFailedBlock,
+    Preamble,
     String,
 )
 
@@ -56,7 +59,7 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import SourceError
 from scholarsync.model import Origin, Problem, Record, SourceResult
 from scholarsync.outputs.bib_block import blank_block
-from scholarsync.sources import rules
+from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
 
 if TYPE_CHECKING:
@@ -348,21 +351,20 @@ def _fix_reason(reason: str) -> str:
     return re.sub(r"\bline (\d+)", real, reason)
 
 
-def _fields(entry: Entry, values: _Values, location: str,
+def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             problems: list[Problem]) -> dict[str, str] | None:
     """The entry's resolved fields; None (reported) when a value swallowed the next field."""
     fields: dict[str, str] = {}
     repeated: list[str] = []
-    line = _line(entry)
-    for item in entry.fields:
-        name = item.key.lower()
-        raw = item.value
+    line = entry.line
+    for key, raw, field_line in entry.fields:
+        name = key.lower()
         if raw and "#" not in raw and raw[0] in '{"' and raw[-1] == ("}" if raw[0] == "{" else '"'):
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
             if raw.find("}", 1, len(raw) - 1) >= 0 and not _balanced(value):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
-                    f"{_field_line(item.start_line)}) is malformed (a comma missing after it?); "
+                    f"{field_line}) is malformed (a comma missing after it?); "
                     "entry skipped", location, line, KIND))
                 return None
         else:
@@ -390,73 +392,107 @@ def _fields(entry: Entry, values: _Values, location: str,
         problems.append(Problem(
             "warning", f"entry '{entry.key}' repeats field(s) {', '.join(repeated)}: kept the "
             "first value" + (" (keywords joined)" if set(repeated) & set(JOINED_FIELDS) else ""),
-            location, _line(entry), KIND))
+            location, line, KIND))
     return fields
 
 
-def _failure(block: ParsingFailedBlock, location: str) -> Problem:
-    raw = (block.raw or "").lstrip()
+def _failure(block: bibsplit.Failed, location: str) -> Problem:
+    raw = block.raw.lstrip()
     head = raw.split("{", 1)[0].split("(", 1)[0].strip() or "block"
-    reason = getattr(block.error, "abort_reason", None) or str(block.error)
-    line = None if block.start_line is None else _line(block)
-    return Problem("warning", f"could not parse {head[:40]} ({_fix_reason(reason.strip())}); "
-                   "skipped",
-                   location, line, KIND)
+    return Problem("warning", f"could not parse {head[:40]} ({block.reason.strip()}); skipped",
+                   location, block.line, KIND)
+
+
+#: Which splitter :func:`parse_bib_text` uses by default: ``"regex"`` (:mod:`.bibsplit`) or
+#: ``"bibtexparser"`` (its own splitter, the reference the conformance test compares with).
+READER = "regex"
 
 
 def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = None,
-                   ) -> tuple[list[BibEntry], list[Problem]]:
+                   reader: str | None = None) -> tuple[list[BibEntry], list[Problem]]:
     """Split one file's text into entries with resolved values (no crossref, no Records).
 
     ``macros`` (lower-case name -> value) are visible to this file and receive its ``@string``
-    definitions, so that a later file can use them.
+    definitions, so that a later file can use them. ``reader`` picks the splitter (default
+    :data:`READER`); both give the same entries and problems.
     """
+    return _read_blocks(split_bib_text(text, reader), location, macros)
+
+
+def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
+    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:  # CRLF; a stray CR inside a line is a space; CR-only (old Mac) files
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", " " if "\n" in text else "\n")
+    reader = reader or READER
+    if reader == "regex":
+        return bibsplit.split(text)
+    if reader != "bibtexparser":
+        raise ValueError(f"unknown BibTeX reader {reader!r}")
     with _quiet_parser():
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     _LINES.map = _LineMap(text) if "\\\n" in text else None
     try:
-        return _entries(blocks, location, macros)
+        return _from_bibtexparser(blocks)
     finally:
         _LINES.map = None
 
 
+def _from_bibtexparser(blocks: list[Block]) -> list[bibsplit.Block]:
+    """bibtexparser's blocks as :mod:`.bibsplit` blocks (real lines; reused keys and repeated
+    fields unwrapped: the caller reports those)."""
+    found: list[bibsplit.Block] = []
+    for block in blocks:
+        if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
+            inner = block.ignore_error_block
+            if isinstance(inner, DuplicateFieldKeyBlock):
+                inner = inner.ignore_error_block
+            if isinstance(inner, Entry | String):
+                block = inner
+        if isinstance(block, Entry):
+            found.append(bibsplit.Entry(
+                _line(block), block.entry_type, block.key,
+                [(f.key, f.value, _field_line(f.start_line)) for f in block.fields]))
+        elif isinstance(block, String):
+            found.append(bibsplit.String(_line(block), block.key, block.value))
+        elif isinstance(block, Preamble):
+            found.append(bibsplit.Preamble(_line(block), block.value))
+        elif isinstance(block, ExplicitComment | ImplicitComment):
+            found.append(bibsplit.Comment(_line(block), block.comment,
+                                          isinstance(block, ExplicitComment)))
+        elif isinstance(block, ParsingFailedBlock):
+            reason = getattr(block.error, "abort_reason", None) or str(block.error)
+            found.append(bibsplit.Failed(_line(block), block.raw or "", _fix_reason(reason)))
+    return found
+
+
 def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
              ) -> tuple[list[BibEntry], list[Problem]]:
-    """Entries and problems of one file's parsed blocks."""
+    """Entries and problems of one file's blocks as bibtexparser's splitter gives them."""
+    return _read_blocks(_from_bibtexparser(blocks), location, macros)
+
+
+def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, str] | None,
+                 ) -> tuple[list[BibEntry], list[Problem]]:
+    """Entries and problems of one file's blocks."""
     problems: list[Problem] = []
     values = _Values({} if macros is None else macros, location, problems)
     for block in blocks:
-        if isinstance(block, String):
-            values.define(block.key, block.value, _line(block))
-        elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(
-                block.ignore_error_block, String):
-            values.define(block.key, block.ignore_error_block.value, _line(block))
+        if isinstance(block, bibsplit.String):
+            values.define(block.key, block.value, block.line)
     entries: list[BibEntry] = []
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
-        if isinstance(block, ParsingFailedBlock):
-            recovered = block.ignore_error_block
-            if isinstance(block, DuplicateFieldKeyBlock | DuplicateBlockKeyBlock) and isinstance(
-                    recovered, Entry):
-                block = recovered
-            elif isinstance(recovered, DuplicateFieldKeyBlock) and isinstance(
-                    recovered.ignore_error_block, Entry):  # reused key and repeated field
-                block = recovered.ignore_error_block
-            elif not isinstance(block, DuplicateBlockKeyBlock):
-                problems.append(_failure(block, location))
-                continue
-            else:
-                continue  # a redefined @string, reported above
-        if not isinstance(block, Entry):
+        if isinstance(block, bibsplit.Failed):
+            problems.append(_failure(block, location))
+            continue
+        if not isinstance(block, bibsplit.Entry):
             continue  # @string (done), @preamble, @comment, text between entries
-        line = _line(block)
+        line = block.line
         if not block.key:
-            problems.append(Problem("warning", f"@{block.entry_type} entry has no citation key; "
+            problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
                                     "skipped", location, line, KIND))
             continue
         fields = _fields(block, values, location, problems)
@@ -469,7 +505,7 @@ def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
         if not fields.get("title", "").strip() and "crossref" not in fields:
             problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
                                     "but left off the page", location, line, KIND))
-        entries.append(BibEntry(block.key, block.entry_type.lower(), fields, location, line))
+        entries.append(BibEntry(block.key, block.type.lower(), fields, location, line))
     values.resolve_all()
     return entries, problems
 
