@@ -78,6 +78,7 @@ def _group(depth: int) -> str:
 
 
 _GROUP = _group(MAX_FAST_DEPTH)
+GROUP = _GROUP  # the pattern of one balanced ``{..}`` group
 # In a "..." value braces are not counted; a `"` is literal after a backslash or as {"}.
 _QUOTED = rf'"(?:[^"\\@]++|\\"?+|(?<=\{{)"(?=\}}[\s\S])|{_AT})*+"'
 

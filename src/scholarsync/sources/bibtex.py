@@ -57,7 +57,7 @@ from scholarsync.core.normalize import (
     parse_year,
 )
 from scholarsync.errors import SourceError
-from scholarsync.model import Origin, Problem, Record, SourceResult
+from scholarsync.model import IdentifierSpec, Origin, Problem, Record, SourceResult
 from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
@@ -351,17 +351,29 @@ def _fix_reason(reason: str) -> str:
     return re.sub(r"\bline (\d+)", real, reason)
 
 
+#: Field names as written -> lower case: one string object per name for all entries.
+_NAMES: dict[str, str] = {}
+#: A value that is one ``{..}`` group, braces balanced (what most nested values are).
+_ONE_GROUP = re.compile(bibsplit.GROUP)
+
+
 def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             problems: list[Problem]) -> dict[str, str] | None:
     """The entry's resolved fields; None (reported) when a value swallowed the next field."""
     fields: dict[str, str] = {}
     repeated: list[str] = []
     line = entry.line
+    names = _NAMES
     for key, raw, field_line in entry.fields:
-        name = key.lower()
+        name = names.get(key)
+        if name is None:
+            name = key.lower()
+            if len(names) < 4096:
+                names[key] = name
         if raw and "#" not in raw and raw[0] in '{"' and raw[-1] == ("}" if raw[0] == "{" else '"'):
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
-            if raw.find("}", 1, len(raw) - 1) >= 0 and not _balanced(value):
+            if (raw.find("}", 1, len(raw) - 1) >= 0 and _ONE_GROUP.fullmatch(raw) is None
+                    and not _balanced(value)):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
                     f"{field_line}) is malformed (a comma missing after it?); "
@@ -647,6 +659,17 @@ def _arxiv(fields: dict[str, str], links: dict[str, str]) -> str | None:
     return None
 
 
+_PARSERS: list[Any] = [None, ()]  # the rules last seen, and their identifiers read from URLs
+
+
+def _url_parsers() -> tuple[IdentifierSpec, ...]:
+    """The identifiers some source reads from a URL (looked up once, not once per entry)."""
+    known = rules()
+    if _PARSERS[0] is not known:
+        _PARSERS[:] = [known, tuple(s for s in known.identifiers if s.parse is not None)]
+    return _PARSERS[1]  # type: ignore[no-any-return]
+
+
 def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     links: dict[str, str] = {}
     for name in LINK_FIELDS:
@@ -667,14 +690,17 @@ def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, st
     arxiv = _arxiv(fields, links)
     if arxiv:
         ids["arxiv"] = arxiv
-    known = rules()
-    for spec in known.identifiers:  # ids other sources read from URLs (an eScholarship item…)
-        if spec.parse is not None and spec.name not in ids:
-            found = next(filter(None, (spec.parse(u) for u in links.values() if "://" in u)),
-                         None)
-            if found:
-                ids[spec.name] = found
-    links.update(known.id_links(ids))
+    absolute = [u for u in links.values() if "://" in u]
+    if absolute:
+        for spec in _url_parsers():  # ids other sources read from URLs (an eScholarship item…)
+            if spec.name not in ids:
+                for url in absolute:
+                    found = spec.parse(url)  # type: ignore[misc]
+                    if found:
+                        ids[spec.name] = found
+                        break
+    if ids:
+        links.update(rules().id_links(ids))
     if "isbn" in fields:
         isbn = re.sub(r"[^0-9Xx]", "", fields["isbn"].split(",")[0]).upper()
         if len(isbn) in (10, 13):
