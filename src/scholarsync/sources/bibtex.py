@@ -639,7 +639,12 @@ def _url(value: str, relative: bool = False) -> str | None:
     return None
 
 
+_ARXIV_FIELDS = ("eprint", "arxiv", "arxivid")
+
+
 def _arxiv(fields: dict[str, str], links: dict[str, str]) -> str | None:
+    if not links and not any(name in fields for name in _ARXIV_FIELDS):
+        return None  # most entries: nothing to look at
     eprint = fields.get("eprint", "").strip()
     kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
     if eprint and (kind == "arxiv" or (not kind and "arxiv" in eprint.lower())):
@@ -682,15 +687,15 @@ def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, st
         if url:
             links["url"] = url
     ids: dict[str, str] = {}
-    doi = normalize_doi(fields.get("doi"))
-    if doi is None:
+    doi = normalize_doi(fields["doi"]) if "doi" in fields else None
+    if doi is None and links:
         doi = next((normalize_doi(u) for u in links.values() if "doi.org/" in u), None)
     if doi:
         ids["doi"] = doi
     arxiv = _arxiv(fields, links)
     if arxiv:
         ids["arxiv"] = arxiv
-    absolute = [u for u in links.values() if "://" in u]
+    absolute = [u for u in links.values() if "://" in u] if links else None
     if absolute:
         for spec in _url_parsers():  # ids other sources read from URLs (an eScholarship item…)
             if spec.name not in ids:
@@ -723,7 +728,8 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     """One entry's resolved fields to a Record (display values decoded, ids, links, extra)."""
     names = fields.get("author") or fields.get("editor") or ""
     authors, truncated = parse_bibtex_names(names) if names else ([], False)
-    year = parse_year(fields.get("year")) or parse_year(fields.get("date"))
+    year = (parse_year(fields["year"]) if "year" in fields else None) or (
+        parse_year(fields["date"]) if "date" in fields else None)
     ids, links = _ids_and_links(fields)
     extra: dict[str, object] = {}
     abstract = _display(fields["abstract"]) if fields.get("abstract") else ""
@@ -731,7 +737,7 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     if fields.get("keywords"):
         words = [w.strip() for w in re.split(r"[,;]", fields["keywords"]) if w.strip()]
         keywords = [_display(w) for w in words]
-    selected = is_true(fields.get("selected", ""))
+    selected = "selected" in fields and is_true(fields["selected"])
     if fields.get("abbr"):
         extra["abbr"] = _display(fields["abbr"])
     if inherited:
