@@ -11,7 +11,6 @@ LaTeX decoding and escaping live in :mod:`scholarsync.core.latex` and are re-exp
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from functools import lru_cache
@@ -135,9 +134,14 @@ def _word_case(word: str) -> str:
 def _person(given: list[str], von: list[str], family: list[str], jr: list[str],
             plain: bool = False) -> Person:
     if plain:  # no LaTeX markup anywhere in the name: nothing to decode
-        return _quick_person(" ".join(given), " ".join(family), " ".join(von), " ".join(jr))
-    return _quick_person(latex_to_unicode(" ".join(given)), latex_to_unicode(" ".join(family)),
-                         latex_to_unicode(" ".join(von)), latex_to_unicode(" ".join(jr)))
+        return Person(given=" ".join(given), family=" ".join(family), von=" ".join(von),
+                      jr=" ".join(jr))
+    return Person(
+        given=latex_to_unicode(" ".join(given)),
+        family=latex_to_unicode(" ".join(family)),
+        von=latex_to_unicode(" ".join(von)),
+        jr=latex_to_unicode(" ".join(jr)),
+    )
 
 
 def _von_last(words: list[str]) -> tuple[list[str], list[str]]:
@@ -178,36 +182,20 @@ def _plain_von_last(words: list[str]) -> tuple[list[str], list[str]]:
     return words[:split], words[split:]
 
 
-_new_object = object.__new__
-
-
-def _quick_person(given: str = "", family: str = "", von: str = "", jr: str = "") -> Person:
-    """``Person(given, family, von, jr)`` without the frozen dataclass' ``__init__`` (one
-    ``object.__setattr__`` per field): the same object in a third of the time."""
-    person = _new_object(Person)
-    person.__dict__.update(given=given, family=family, von=von, jr=jr, literal="")
-    return person
-
-
-if [f.name for f in dataclasses.fields(Person)] != ["given", "family", "von", "jr", "literal"]:
-    _quick_person = Person  # noqa: F811  # the model changed: the plain constructor again
-
-
 def _plain_name(raw: str) -> Person | None:
     """What the general parser makes of a name without markup, ``=`` or a second comma, by
     shorter ways; None for the forms left to it (a suffix after a comma, an empty name)."""
     if "," in raw:
-        family, given = raw.split(",")
-        family, given = family.strip(), given.strip()
+        family, given = (p.strip() for p in raw.split(","))
         if " " not in family:
-            return _quick_person(given, family)
+            return Person(given=given, family=family)
         if _SUFFIX.match(given):
             return None  # "Martin Luther King, Jr."
         von, last = _plain_von_last(family.split())
-        return _quick_person(given, " ".join(last), " ".join(von))
+        return Person(given=given, family=" ".join(last), von=" ".join(von))
     words = raw.split()
     if len(words) == 2 and words[0][:1].isupper() and words[1][:1].isupper():
-        return _quick_person(words[0], words[1])
+        return Person(given=words[0], family=words[1])
     if not words:
         return None
     jr = ""
@@ -215,9 +203,10 @@ def _plain_name(raw: str) -> Person | None:
         words, jr = words[:-1], words[-1]
     start = next((i for i, w in enumerate(words[:-1]) if _plain_case(w) == "l"), None)
     if start is None:
-        return _quick_person(" ".join(words[:-1]), words[-1], "", jr)
+        return Person(given=" ".join(words[:-1]), family=words[-1], jr=jr)
     von, last = _plain_von_last(words[start:])
-    return _quick_person(" ".join(words[:start]), " ".join(last), " ".join(von), jr)
+    return Person(given=" ".join(words[:start]), family=" ".join(last), von=" ".join(von),
+                  jr=jr)
 
 
 @lru_cache(maxsize=65536)
