@@ -187,11 +187,12 @@ def _fast(text: str, head: re.Match[str], line: int) -> tuple[Block | None, int]
     pos = found.end()
     if mark != ",":
         return entry, pos
-    field = patterns.field.match
+    field = patterns.field.scanner(text, pos).match  # each match starts where the last ended
     count = text.count
+    append = fields.append
     counted = start
     while True:
-        found = field(text, pos)
+        found = field()
         if found is None:
             tail = patterns.tail.match(text, pos)
             if tail is None:
@@ -201,10 +202,10 @@ def _fast(text: str, head: re.Match[str], line: int) -> tuple[Block | None, int]
         equals = found.end(1)
         line += count("\n", counted, equals)
         counted = equals
-        fields.append((name.strip(), value.strip(), line))
-        pos = found.end()
+        append((name.strip(), value.strip(), line))
         if mark != ",":
-            return entry, pos
+            return entry, found.end()
+        pos = found.end()
 
 
 class _Abort(Exception):
