@@ -187,12 +187,11 @@ def _fast(text: str, head: re.Match[str], line: int) -> tuple[Block | None, int]
     pos = found.end()
     if mark != ",":
         return entry, pos
-    field = patterns.field.scanner(text, pos).match  # each match starts where the last ended
+    field = patterns.field.match
     count = text.count
-    append = fields.append
     counted = start
     while True:
-        found = field()
+        found = field(text, pos)
         if found is None:
             tail = patterns.tail.match(text, pos)
             if tail is None:
@@ -202,10 +201,10 @@ def _fast(text: str, head: re.Match[str], line: int) -> tuple[Block | None, int]
         equals = found.end(1)
         line += count("\n", counted, equals)
         counted = equals
-        append((name.strip(), value.strip(), line))
-        if mark != ",":
-            return entry, found.end()
+        fields.append((name.strip(), value.strip(), line))
         pos = found.end()
+        if mark != ",":
+            return entry, pos
 
 
 class _Abort(Exception):
