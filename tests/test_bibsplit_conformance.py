@@ -166,6 +166,9 @@ def test_comments_with_braces_and_text_between_entries() -> None:
     "@misc{deep, title = {" + "{" * 12 + "x" + "}" * 12 + "}}\n",
     # an @ block start not at a line start, mid-text
     "junk @misc{mid, title = {M}} more junk @comment{c}\n",
+    # hostile shapes: block starts inside an unclosed value on one line, a brace avalanche
+    "@misc{a, title = {" + " @x{y} " * 200 + "\n@misc{b, title = {B}}\n",
+    "@misc{a, title = " + "{" * 300 + "}\n@misc{b, title={B}}\n",
     # quotes: {"} inside "...", a quote left open
     '@misc{q1, title = "a {"} b"}\n@misc{q2, title = "open, year = 1}\n@misc{q3, t={x}}\n',
 ])

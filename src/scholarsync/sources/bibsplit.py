@@ -266,8 +266,11 @@ class _Scanner:
 
     def at_line_start(self, pos: int) -> bool:
         """Only blanks between ``pos`` and the start of its line (or of the text)."""
-        before = self.text[self.text.rfind("\n", 0, pos) + 1:pos]
-        return not before or before.isspace()
+        text = self.text
+        i = pos - 1
+        while i >= 0 and text[i] != "\n" and text[i].isspace():
+            i -= 1  # only over the blanks: a long line costs nothing
+        return i < 0 or text[i] == "\n"
 
     def block_start(self, found: re.Match[str], looking: str) -> _Abort:
         self.pending = found
