@@ -1,6 +1,10 @@
-"""BibTeX files (local paths or http(s) URLs) to Records, on bibtexparser 2's splitter.
+"""BibTeX files (local paths or http(s) URLs) to Records.
 
-What this adds to bibtexparser (whose middlewares are not used: they are slow and miss cases):
+Blocks come from :mod:`scholarsync.sources.bibsplit`, a regex splitter that gives the blocks
+bibtexparser 2's splitter gives (``reader="bibtexparser"`` still uses that one: the reference the
+conformance test compares with), with real 1-based lines.
+
+What this adds to the splitter (bibtexparser's middlewares are not used: slow, and miss cases):
 
 * ``@string`` macros (case-insensitive, also ones defined later in the file or in an earlier
   file of the same source), ``#`` concatenation and the month macros. ``jan`` .. ``dec`` become
