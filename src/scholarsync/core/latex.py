@@ -292,7 +292,8 @@ def _decode(text: str) -> str:
     try:
         return collapse_whitespace(_fast_decode(text))
     except _Unknown:
-        return collapse_whitespace(_slow_decode(text))
+        pass  # pylatexenc is called outside the handler: its exceptions do not chain to ours
+    return collapse_whitespace(_slow_decode(text))
 
 
 def latex_to_unicode(text: str) -> str:

@@ -135,6 +135,10 @@ class _TooLarge(Exception):
         self.why = why
         self.culprit = culprit  # the @string whose own value is too large, if any
 
+    def copy(self) -> _TooLarge:
+        """A fresh one to raise: a kept exception that was raised holds its frames (a cycle)."""
+        return _TooLarge(self.why, self.culprit)
+
     def __str__(self) -> str:
         if self.culprit:
             return f"uses @string '{self.culprit}', which {self.why}"
@@ -167,7 +171,7 @@ class _Values:
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
         if lowered in self.too_large:
-            raise self.too_large[lowered]
+            raise self.too_large[lowered].copy()
         if lowered in self.raw_strings and lowered not in self.resolved:
             if lowered in self.resolving:
                 self._undefined(name, line, "refers to itself")
@@ -179,7 +183,7 @@ class _Values:
                 self.macros[lowered] = self.value(self.raw_strings[lowered][0], line)
             except _TooLarge as exc:
                 self.too_large[lowered] = _TooLarge(exc.why, exc.culprit or lowered)
-                raise self.too_large[lowered] from None
+                raise self.too_large[lowered].copy() from None
             finally:
                 self.resolving.discard(lowered)
             self.resolved.add(lowered)
@@ -537,38 +541,41 @@ def resolve_crossrefs(entries: list[BibEntry]) -> list[Problem]:
         by_key.setdefault(entry.key.lower(), entry)
     problems: list[Problem] = []
     done: set[int] = set()
-
-    def resolve(entry: BibEntry, chain: list[str]) -> None:
-        if id(entry) in done:
-            return
-        done.add(id(entry))
-        target = entry.fields.get("crossref", "").strip()
-        if not target:
-            return
-        parent = by_key.get(target) or by_key.get(target.lower())
-        if parent is None:
-            problems.append(Problem("warning", f"entry '{entry.key}': crossref '{target}' is not "
-                                    "in the file(s); nothing inherited",
-                                    entry.location, entry.line, KIND))
-            return
-        if parent.key in chain or parent is entry:
-            problems.append(Problem("warning", "crossref cycle " + " -> ".join(
-                [*chain, entry.key, parent.key]) + "; stopped there",
-                entry.location, entry.line, KIND))
-            return
-        resolve(parent, [*chain, entry.key])
-        if ("booktitle" not in entry.fields and "title" in parent.fields
-                and entry.type.startswith("in") and parent.type in BOOK_LIKE):
-            entry.fields["booktitle"] = parent.fields["title"]  # biblatex: title -> booktitle
-            entry.inherited.append("booktitle")
-        for name, value in parent.fields.items():
-            if name not in entry.fields and name not in NO_INHERIT:
-                entry.fields[name] = value
-                entry.inherited.append(name)
-
     for entry in entries:
-        resolve(entry, [])
+        _resolve(entry, [], by_key, done, problems)
     return problems
+
+
+def _resolve(entry: BibEntry, chain: list[str], by_key: dict[str, BibEntry], done: set[int],
+             problems: list[Problem]) -> None:
+    """One entry's crossref, its parent's first. (Not a closure: a recursive closure is a
+    reference cycle, which would keep ``by_key`` and every entry alive until a full GC.)"""
+    if id(entry) in done:
+        return
+    done.add(id(entry))
+    target = entry.fields.get("crossref", "").strip()
+    if not target:
+        return
+    parent = by_key.get(target) or by_key.get(target.lower())
+    if parent is None:
+        problems.append(Problem("warning", f"entry '{entry.key}': crossref '{target}' is not "
+                                "in the file(s); nothing inherited",
+                                entry.location, entry.line, KIND))
+        return
+    if parent.key in chain or parent is entry:
+        problems.append(Problem("warning", "crossref cycle " + " -> ".join(
+            [*chain, entry.key, parent.key]) + "; stopped there",
+            entry.location, entry.line, KIND))
+        return
+    _resolve(parent, [*chain, entry.key], by_key, done, problems)
+    if ("booktitle" not in entry.fields and "title" in parent.fields
+            and entry.type.startswith("in") and parent.type in BOOK_LIKE):
+        entry.fields["booktitle"] = parent.fields["title"]  # biblatex: title -> booktitle
+        entry.inherited.append("booktitle")
+    for name, value in parent.fields.items():
+        if name not in entry.fields and name not in NO_INHERIT:
+            entry.fields[name] = value
+            entry.inherited.append(name)
 
 
 def container_only(entries: list[BibEntry]) -> set[int]:
@@ -777,6 +784,14 @@ def read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pro
 
 
 def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Problem]]:
+    entries, problems = _bib_entries(texts)
+    records = [entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
+               for e in entries]
+    return records, problems
+
+
+def _bib_entries(texts: list[tuple[str, str]]) -> tuple[list[BibEntry], list[Problem]]:
+    """Every file's entries, crossrefs resolved and container-only parents left out."""
     macros: dict[str, str] = {}
     entries: list[BibEntry] = []
     problems: list[Problem] = []
@@ -795,9 +810,7 @@ def _read_bib_texts(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Pr
             if entry.fields.get("crossref", "").strip().lower() in parent_keys:
                 del entry.fields["crossref"]
         entries = [e for e in entries if id(e) not in parents]
-    records = [entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
-               for e in entries]
-    return records, problems
+    return entries, problems
 
 
 def read_bib_text(text: str, location: str) -> tuple[list[Record], list[Problem]]:
