@@ -37,10 +37,16 @@ def test_a_string_bomb_skips_its_entry_and_keeps_the_rest(tmp_path: Path) -> Non
 
 def test_the_bomb_costs_little_memory(tmp_path: Path) -> None:
     (tmp_path / "bomb.bib").write_text(BOMB)
-    code = ("import resource, sys\n"
+    # The child's own peak: VmHWM where /proc exists. ru_maxrss also counts the parent's peak
+    # (vfork + exec), so a large test run earlier in this process would fail this one.
+    code = ("import os, resource, sys\n"
             "from scholarsync.sources.bibtex import read_bib_file\n"
             "records, problems = read_bib_file(sys.argv[1])\n"
-            "print(len(records), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "if os.path.exists('/proc/self/status'):\n"
+            "    peak = next(int(line.split()[1]) for line in open('/proc/self/status')\n"
+            "                if line.startswith('VmHWM:'))\n"
+            "print(len(records), peak)\n")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bomb.bib")],
                          capture_output=True, text=True, check=True, timeout=60).stdout.split()
     assert out[0] == "1"

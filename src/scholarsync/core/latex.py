@@ -110,8 +110,13 @@ SYMBOL_WORDS.update({"langle": "\u27e8", "rangle": "\u27e9", "Dash": "\u2014",
                      "dash": "\u2014", "bs": "\\", "textunderscore": "_"})
 
 
+_COLLAPSIBLE = re.compile(r"\s\s|[^\S ]|^\s|\s$")  # what collapse_whitespace changes
+
+
 def collapse_whitespace(text: str) -> str:
-    """Runs of white space to one space, stripped."""
+    """Runs of white space to one space, stripped (``text`` itself when it has none)."""
+    if _COLLAPSIBLE.search(text) is None:
+        return text  # no copy: most titles, venues and names are already collapsed
     return " ".join(text.split())  # str.split() and re's \s agree on what white space is
 
 
@@ -287,7 +292,8 @@ def _decode(text: str) -> str:
     try:
         return collapse_whitespace(_fast_decode(text))
     except _Unknown:
-        return collapse_whitespace(_slow_decode(text))
+        pass  # pylatexenc is called outside the handler: its exceptions do not chain to ours
+    return collapse_whitespace(_slow_decode(text))
 
 
 def latex_to_unicode(text: str) -> str:

@@ -165,18 +165,56 @@ def _extended_name(parts: list[str]) -> Person | None:
                    [values.get("family", "")], [values.get("suffix", "")])
 
 
+def _plain_case(word: str) -> str:
+    """:func:`_word_case` of a word without braces or backslashes: its first letter's case."""
+    for ch in word:
+        if ch.isalpha():
+            return "l" if ch.islower() else "u"
+    return ""
+
+
+def _plain_von_last(words: list[str]) -> tuple[list[str], list[str]]:
+    """:func:`_von_last` of words without braces or backslashes."""
+    split = 0
+    for i, word in enumerate(words[:-1]):
+        if _plain_case(word) == "l":
+            split = i + 1
+    return words[:split], words[split:]
+
+
+def _plain_name(raw: str) -> Person | None:
+    """What the general parser makes of a name without markup, ``=`` or a second comma, by
+    shorter ways; None for the forms left to it (a suffix after a comma, an empty name)."""
+    if "," in raw:
+        family, given = (p.strip() for p in raw.split(","))
+        if " " not in family:
+            return Person(given=given, family=family)
+        if _SUFFIX.match(given):
+            return None  # "Martin Luther King, Jr."
+        von, last = _plain_von_last(family.split())
+        return Person(given=given, family=" ".join(last), von=" ".join(von))
+    words = raw.split()
+    if len(words) == 2 and words[0][:1].isupper() and words[1][:1].isupper():
+        return Person(given=words[0], family=words[1])
+    if not words:
+        return None
+    jr = ""
+    if len(words) >= 3 and _SUFFIX.match(words[-1]):
+        words, jr = words[:-1], words[-1]
+    start = next((i for i, w in enumerate(words[:-1]) if _plain_case(w) == "l"), None)
+    if start is None:
+        return Person(given=" ".join(words[:-1]), family=words[-1], jr=jr)
+    von, last = _plain_von_last(words[start:])
+    return Person(given=" ".join(words[:start]), family=" ".join(last), von=" ".join(von),
+                  jr=jr)
+
+
 @lru_cache(maxsize=65536)
 def _parse_name(raw: str) -> Person:
-    if "=" not in raw and not _LATEX_HINT.search(raw):
-        # the common plain forms, "Family, Given" and "Given Family", without the general machinery
-        if raw.count(",") == 1:
-            family, given = raw.split(",")
-            if " " not in family.strip():
-                return Person(given=given.strip(), family=family.strip())
-        elif "," not in raw:
-            words = raw.split()
-            if len(words) == 2 and words[0][:1].isupper() and words[1][:1].isupper():
-                return Person(given=words[0], family=words[1])
+    if "=" not in raw and raw.count(",") <= 1 and not _LATEX_HINT.search(raw):
+        person = _plain_name(raw)  # the common forms, without the general machinery
+        if person is not None:
+            return person
     if raw.startswith("{") and raw.endswith("}") and _group_closes_at_end(raw):
         return Person(literal=latex_to_unicode(raw))
     parts = _split_top_level(raw, _COMMA, keep_empty=True)
@@ -361,7 +399,12 @@ def parse_year(value: str | int | None) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    match = _YEAR.search(value)
+    return _year_in(value)
+
+
+@lru_cache(maxsize=4096)
+def _year_in(text: str) -> int | None:
+    match = _YEAR.search(text)
     return int(match.group(1)) if match else None
 
 

@@ -1,6 +1,10 @@
-"""BibTeX files (local paths or http(s) URLs) to Records, on bibtexparser 2's splitter.
+"""BibTeX files (local paths or http(s) URLs) to Records.
 
-What this adds to bibtexparser (whose middlewares are not used: they are slow and miss cases):
+Blocks come from :mod:`scholarsync.sources.bibsplit`, a regex splitter that gives the blocks
+bibtexparser 2's splitter gives (``reader="bibtexparser"`` still uses that one: the reference the
+conformance test compares with), with real 1-based lines.
+
+What this adds to the splitter (bibtexparser's middlewares are not used: slow, and miss cases):
 
 * ``@string`` macros (case-insensitive, also ones defined later in the file or in an earlier
   file of the same source), ``#`` concatenation and the month macros. ``jan`` .. ``dec`` become
@@ -39,7 +43,10 @@ from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
     Entry,
+    ExplicitComment,
+    ImplicitComment,
     ParsingFailedBlock,
+    Preamble,
     String,
 )
 
@@ -54,9 +61,9 @@ from scholarsync.core.normalize import (
     parse_year,
 )
 from scholarsync.errors import SourceError
-from scholarsync.model import Origin, Problem, Record, SourceResult
+from scholarsync.model import IdentifierSpec, Origin, Problem, Record, SourceResult
 from scholarsync.outputs.bib_block import blank_block
-from scholarsync.sources import rules
+from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
 from scholarsync.sources.bibcache import cached_parser
 
@@ -131,6 +138,10 @@ class _TooLarge(Exception):
         self.why = why
         self.culprit = culprit  # the @string whose own value is too large, if any
 
+    def copy(self) -> _TooLarge:
+        """A fresh one to raise: a kept exception that was raised holds its frames (a cycle)."""
+        return _TooLarge(self.why, self.culprit)
+
     def __str__(self) -> str:
         if self.culprit:
             return f"uses @string '{self.culprit}', which {self.why}"
@@ -163,7 +174,7 @@ class _Values:
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
         if lowered in self.too_large:
-            raise self.too_large[lowered]
+            raise self.too_large[lowered].copy()
         if lowered in self.raw_strings and lowered not in self.resolved:
             if lowered in self.resolving:
                 self._undefined(name, line, "refers to itself")
@@ -175,7 +186,7 @@ class _Values:
                 self.macros[lowered] = self.value(self.raw_strings[lowered][0], line)
             except _TooLarge as exc:
                 self.too_large[lowered] = _TooLarge(exc.why, exc.culprit or lowered)
-                raise self.too_large[lowered] from None
+                raise self.too_large[lowered].copy() from None
             finally:
                 self.resolving.discard(lowered)
             self.resolved.add(lowered)
@@ -351,21 +362,32 @@ def _fix_reason(reason: str) -> str:
     return re.sub(r"\bline (\d+)", real, reason)
 
 
-def _fields(entry: Entry, values: _Values, location: str,
+#: Field names as written -> lower case: one string object per name for all entries.
+_NAMES: dict[str, str] = {}
+#: A value that is one ``{..}`` group, braces balanced (what most nested values are).
+_ONE_GROUP = re.compile(bibsplit.GROUP)
+
+
+def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             problems: list[Problem]) -> dict[str, str] | None:
     """The entry's resolved fields; None (reported) when a value swallowed the next field."""
     fields: dict[str, str] = {}
     repeated: list[str] = []
-    line = _line(entry)
-    for item in entry.fields:
-        name = item.key.lower()
-        raw = item.value
+    line = entry.line
+    names = _NAMES
+    for key, raw, field_line in entry.fields:
+        name = names.get(key)
+        if name is None:
+            name = key.lower()
+            if len(names) < 4096:
+                names[key] = name
         if raw and "#" not in raw and raw[0] in '{"' and raw[-1] == ("}" if raw[0] == "{" else '"'):
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
-            if raw.find("}", 1, len(raw) - 1) >= 0 and not _balanced(value):
+            if (raw.find("}", 1, len(raw) - 1) >= 0 and _ONE_GROUP.fullmatch(raw) is None
+                    and not _balanced(value)):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
-                    f"{_field_line(item.start_line)}) is malformed (a comma missing after it?); "
+                    f"{field_line}) is malformed (a comma missing after it?); "
                     "entry skipped", location, line, KIND))
                 return None
         else:
@@ -393,73 +415,107 @@ def _fields(entry: Entry, values: _Values, location: str,
         problems.append(Problem(
             "warning", f"entry '{entry.key}' repeats field(s) {', '.join(repeated)}: kept the "
             "first value" + (" (keywords joined)" if set(repeated) & set(JOINED_FIELDS) else ""),
-            location, _line(entry), KIND))
+            location, line, KIND))
     return fields
 
 
-def _failure(block: ParsingFailedBlock, location: str) -> Problem:
-    raw = (block.raw or "").lstrip()
+def _failure(block: bibsplit.Failed, location: str) -> Problem:
+    raw = block.raw.lstrip()
     head = raw.split("{", 1)[0].split("(", 1)[0].strip() or "block"
-    reason = getattr(block.error, "abort_reason", None) or str(block.error)
-    line = None if block.start_line is None else _line(block)
-    return Problem("warning", f"could not parse {head[:40]} ({_fix_reason(reason.strip())}); "
-                   "skipped",
-                   location, line, KIND)
+    return Problem("warning", f"could not parse {head[:40]} ({block.reason.strip()}); skipped",
+                   location, block.line, KIND)
+
+
+#: Which splitter :func:`parse_bib_text` uses by default: ``"regex"`` (:mod:`.bibsplit`) or
+#: ``"bibtexparser"`` (its own splitter, the reference the conformance test compares with).
+READER = "regex"
 
 
 def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = None,
-                   ) -> tuple[list[BibEntry], list[Problem]]:
+                   reader: str | None = None) -> tuple[list[BibEntry], list[Problem]]:
     """Split one file's text into entries with resolved values (no crossref, no Records).
 
     ``macros`` (lower-case name -> value) are visible to this file and receive its ``@string``
-    definitions, so that a later file can use them.
+    definitions, so that a later file can use them. ``reader`` picks the splitter (default
+    :data:`READER`); both give the same entries and problems.
     """
+    return _read_blocks(split_bib_text(text, reader), location, macros)
+
+
+def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
+    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:  # CRLF; a stray CR inside a line is a space; CR-only (old Mac) files
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", " " if "\n" in text else "\n")
+    reader = reader or READER
+    if reader == "regex":
+        return bibsplit.split(text)
+    if reader != "bibtexparser":
+        raise ValueError(f"unknown BibTeX reader {reader!r}")
     with _quiet_parser():
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     _LINES.map = _LineMap(text) if "\\\n" in text else None
     try:
-        return _entries(blocks, location, macros)
+        return _from_bibtexparser(blocks)
     finally:
         _LINES.map = None
 
 
+def _from_bibtexparser(blocks: list[Block]) -> list[bibsplit.Block]:
+    """bibtexparser's blocks as :mod:`.bibsplit` blocks (real lines; reused keys and repeated
+    fields unwrapped: the caller reports those)."""
+    found: list[bibsplit.Block] = []
+    for block in blocks:
+        if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
+            inner = block.ignore_error_block
+            if isinstance(inner, DuplicateFieldKeyBlock):
+                inner = inner.ignore_error_block
+            if isinstance(inner, Entry | String):
+                block = inner
+        if isinstance(block, Entry):
+            found.append(bibsplit.Entry(
+                _line(block), block.entry_type, block.key,
+                [(f.key, f.value, _field_line(f.start_line)) for f in block.fields]))
+        elif isinstance(block, String):
+            found.append(bibsplit.String(_line(block), block.key, block.value))
+        elif isinstance(block, Preamble):
+            found.append(bibsplit.Preamble(_line(block), block.value))
+        elif isinstance(block, ExplicitComment | ImplicitComment):
+            found.append(bibsplit.Comment(_line(block), block.comment,
+                                          isinstance(block, ExplicitComment)))
+        elif isinstance(block, ParsingFailedBlock):
+            reason = getattr(block.error, "abort_reason", None) or str(block.error)
+            found.append(bibsplit.Failed(_line(block), block.raw or "", _fix_reason(reason)))
+    return found
+
+
 def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
              ) -> tuple[list[BibEntry], list[Problem]]:
-    """Entries and problems of one file's parsed blocks."""
+    """Entries and problems of one file's blocks as bibtexparser's splitter gives them."""
+    return _read_blocks(_from_bibtexparser(blocks), location, macros)
+
+
+def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, str] | None,
+                 ) -> tuple[list[BibEntry], list[Problem]]:
+    """Entries and problems of one file's blocks."""
     problems: list[Problem] = []
     values = _Values({} if macros is None else macros, location, problems)
     for block in blocks:
-        if isinstance(block, String):
-            values.define(block.key, block.value, _line(block))
-        elif isinstance(block, DuplicateBlockKeyBlock) and isinstance(
-                block.ignore_error_block, String):
-            values.define(block.key, block.ignore_error_block.value, _line(block))
+        if isinstance(block, bibsplit.String):
+            values.define(block.key, block.value, block.line)
     entries: list[BibEntry] = []
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
-        if isinstance(block, ParsingFailedBlock):
-            recovered = block.ignore_error_block
-            if isinstance(block, DuplicateFieldKeyBlock | DuplicateBlockKeyBlock) and isinstance(
-                    recovered, Entry):
-                block = recovered
-            elif isinstance(recovered, DuplicateFieldKeyBlock) and isinstance(
-                    recovered.ignore_error_block, Entry):  # reused key and repeated field
-                block = recovered.ignore_error_block
-            elif not isinstance(block, DuplicateBlockKeyBlock):
-                problems.append(_failure(block, location))
-                continue
-            else:
-                continue  # a redefined @string, reported above
-        if not isinstance(block, Entry):
+        if isinstance(block, bibsplit.Failed):
+            problems.append(_failure(block, location))
+            continue
+        if not isinstance(block, bibsplit.Entry):
             continue  # @string (done), @preamble, @comment, text between entries
-        line = _line(block)
+        line = block.line
         if not block.key:
-            problems.append(Problem("warning", f"@{block.entry_type} entry has no citation key; "
+            problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
                                     "skipped", location, line, KIND))
             continue
         fields = _fields(block, values, location, problems)
@@ -472,7 +528,7 @@ def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
         if not fields.get("title", "").strip() and "crossref" not in fields:
             problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
                                     "but left off the page", location, line, KIND))
-        entries.append(BibEntry(block.key, block.entry_type.lower(), fields, location, line))
+        entries.append(BibEntry(block.key, block.type.lower(), fields, location, line))
     values.resolve_all()
     return entries, problems
 
@@ -488,38 +544,41 @@ def resolve_crossrefs(entries: list[BibEntry]) -> list[Problem]:
         by_key.setdefault(entry.key.lower(), entry)
     problems: list[Problem] = []
     done: set[int] = set()
-
-    def resolve(entry: BibEntry, chain: list[str]) -> None:
-        if id(entry) in done:
-            return
-        done.add(id(entry))
-        target = entry.fields.get("crossref", "").strip()
-        if not target:
-            return
-        parent = by_key.get(target) or by_key.get(target.lower())
-        if parent is None:
-            problems.append(Problem("warning", f"entry '{entry.key}': crossref '{target}' is not "
-                                    "in the file(s); nothing inherited",
-                                    entry.location, entry.line, KIND))
-            return
-        if parent.key in chain or parent is entry:
-            problems.append(Problem("warning", "crossref cycle " + " -> ".join(
-                [*chain, entry.key, parent.key]) + "; stopped there",
-                entry.location, entry.line, KIND))
-            return
-        resolve(parent, [*chain, entry.key])
-        if ("booktitle" not in entry.fields and "title" in parent.fields
-                and entry.type.startswith("in") and parent.type in BOOK_LIKE):
-            entry.fields["booktitle"] = parent.fields["title"]  # biblatex: title -> booktitle
-            entry.inherited.append("booktitle")
-        for name, value in parent.fields.items():
-            if name not in entry.fields and name not in NO_INHERIT:
-                entry.fields[name] = value
-                entry.inherited.append(name)
-
     for entry in entries:
-        resolve(entry, [])
+        _resolve(entry, [], by_key, done, problems)
     return problems
+
+
+def _resolve(entry: BibEntry, chain: list[str], by_key: dict[str, BibEntry], done: set[int],
+             problems: list[Problem]) -> None:
+    """One entry's crossref, its parent's first. (Not a closure: a recursive closure is a
+    reference cycle, which would keep ``by_key`` and every entry alive until a full GC.)"""
+    if id(entry) in done:
+        return
+    done.add(id(entry))
+    target = entry.fields.get("crossref", "").strip()
+    if not target:
+        return
+    parent = by_key.get(target) or by_key.get(target.lower())
+    if parent is None:
+        problems.append(Problem("warning", f"entry '{entry.key}': crossref '{target}' is not "
+                                "in the file(s); nothing inherited",
+                                entry.location, entry.line, KIND))
+        return
+    if parent.key in chain or parent is entry:
+        problems.append(Problem("warning", "crossref cycle " + " -> ".join(
+            [*chain, entry.key, parent.key]) + "; stopped there",
+            entry.location, entry.line, KIND))
+        return
+    _resolve(parent, [*chain, entry.key], by_key, done, problems)
+    if ("booktitle" not in entry.fields and "title" in parent.fields
+            and entry.type.startswith("in") and parent.type in BOOK_LIKE):
+        entry.fields["booktitle"] = parent.fields["title"]  # biblatex: title -> booktitle
+        entry.inherited.append("booktitle")
+    for name, value in parent.fields.items():
+        if name not in entry.fields and name not in NO_INHERIT:
+            entry.fields[name] = value
+            entry.inherited.append(name)
 
 
 def container_only(entries: list[BibEntry]) -> set[int]:
@@ -594,7 +653,12 @@ def _url(value: str, relative: bool = False) -> str | None:
     return None
 
 
+_ARXIV_FIELDS = ("eprint", "arxiv", "arxivid")
+
+
 def _arxiv(fields: dict[str, str], links: dict[str, str]) -> str | None:
+    if not links and not any(name in fields for name in _ARXIV_FIELDS):
+        return None  # most entries: nothing to look at
     eprint = fields.get("eprint", "").strip()
     kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
     if eprint and (kind == "arxiv" or (not kind and "arxiv" in eprint.lower())):
@@ -614,6 +678,17 @@ def _arxiv(fields: dict[str, str], links: dict[str, str]) -> str | None:
     return None
 
 
+_PARSERS: list[Any] = [None, ()]  # the rules last seen, and their identifiers read from URLs
+
+
+def _url_parsers() -> tuple[IdentifierSpec, ...]:
+    """The identifiers some source reads from a URL (looked up once, not once per entry)."""
+    known = rules()
+    if _PARSERS[0] is not known:
+        _PARSERS[:] = [known, tuple(s for s in known.identifiers if s.parse is not None)]
+    return _PARSERS[1]  # type: ignore[no-any-return]
+
+
 def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     links: dict[str, str] = {}
     for name in LINK_FIELDS:
@@ -626,22 +701,25 @@ def _ids_and_links(fields: dict[str, str]) -> tuple[dict[str, str], dict[str, st
         if url:
             links["url"] = url
     ids: dict[str, str] = {}
-    doi = normalize_doi(fields.get("doi"))
-    if doi is None:
+    doi = normalize_doi(fields["doi"]) if "doi" in fields else None
+    if doi is None and links:
         doi = next((normalize_doi(u) for u in links.values() if "doi.org/" in u), None)
     if doi:
         ids["doi"] = doi
     arxiv = _arxiv(fields, links)
     if arxiv:
         ids["arxiv"] = arxiv
-    known = rules()
-    for spec in known.identifiers:  # ids other sources read from URLs (an eScholarship item…)
-        if spec.parse is not None and spec.name not in ids:
-            found = next(filter(None, (spec.parse(u) for u in links.values() if "://" in u)),
-                         None)
-            if found:
-                ids[spec.name] = found
-    links.update(known.id_links(ids))
+    absolute = [u for u in links.values() if "://" in u] if links else None
+    if absolute:
+        for spec in _url_parsers():  # ids other sources read from URLs (an eScholarship item…)
+            if spec.name not in ids:
+                for url in absolute:
+                    found = spec.parse(url)  # type: ignore[misc]
+                    if found:
+                        ids[spec.name] = found
+                        break
+    if ids:
+        links.update(rules().id_links(ids))
     if "isbn" in fields:
         isbn = re.sub(r"[^0-9Xx]", "", fields["isbn"].split(",")[0]).upper()
         if len(isbn) in (10, 13):
@@ -664,7 +742,8 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     """One entry's resolved fields to a Record (display values decoded, ids, links, extra)."""
     names = fields.get("author") or fields.get("editor") or ""
     authors, truncated = parse_bibtex_names(names) if names else ([], False)
-    year = parse_year(fields.get("year")) or parse_year(fields.get("date"))
+    year = (parse_year(fields["year"]) if "year" in fields else None) or (
+        parse_year(fields["date"]) if "date" in fields else None)
     ids, links = _ids_and_links(fields)
     extra: dict[str, object] = {}
     abstract = _display(fields["abstract"]) if fields.get("abstract") else ""
@@ -672,7 +751,7 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     if fields.get("keywords"):
         words = [w.strip() for w in re.split(r"[,;]", fields["keywords"]) if w.strip()]
         keywords = [_display(w) for w in words]
-    selected = is_true(fields.get("selected", ""))
+    selected = "selected" in fields and is_true(fields["selected"])
     if fields.get("abbr"):
         extra["abbr"] = _display(fields["abbr"])
     if inherited:
@@ -723,6 +802,16 @@ def read_bib_texts(texts: list[tuple[str, str]], parse_file: ParseFile | None = 
 
 def _read_bib_texts(texts: list[tuple[str, str]], parse_file: ParseFile,
                     ) -> tuple[list[Record], list[Problem]]:
+    entries, problems = _bib_entries(texts, parse_file)
+    records = [e.record if e.record is not None
+               else entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
+               for e in entries]
+    return records, problems
+
+
+def _bib_entries(texts: list[tuple[str, str]], parse_file: ParseFile,
+                 ) -> tuple[list[BibEntry], list[Problem]]:
+    """Every file's entries, crossrefs resolved and container-only parents left out."""
     macros: dict[str, str] = {}
     entries: list[BibEntry] = []
     problems: list[Problem] = []
@@ -740,10 +829,7 @@ def _read_bib_texts(texts: list[tuple[str, str]], parse_file: ParseFile,
             if entry.fields.get("crossref", "").strip().lower() in parent_keys:
                 del entry.fields["crossref"]
         entries = [e for e in entries if id(e) not in parents]
-    records = [e.record if e.record is not None
-               else entry_record(e.key, e.type, e.fields, e.location, e.line, e.inherited)
-               for e in entries]
-    return records, problems
+    return entries, problems
 
 
 def read_bib_text(text: str, location: str) -> tuple[list[Record], list[Problem]]:
