@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-from bs4 import BeautifulSoup
+from typing import TYPE_CHECKING
 
 from scholarsync.core.normalize import collapse_whitespace
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 # Bidi embedding/override/isolate marks that some sites wrap visible strings in.
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -43,6 +45,8 @@ def clean_text(text: str | None) -> str:
 
 def parse_html(text: str) -> BeautifulSoup:
     """Parse a page with lxml (the project's HTML parser)."""
+    from bs4 import BeautifulSoup  # imported when a page is read (a .bib-only run never is)
+
     return BeautifulSoup(text, "lxml")
 
 
@@ -53,7 +57,7 @@ def html_to_text(fragment: str | None) -> str:
     if "<" not in fragment and "&" not in fragment:
         return clean_text(fragment)
     spaced = _BLOCK_END.sub(" ", fragment)  # keep words of adjacent paragraphs apart
-    return clean_text(BeautifulSoup(spaced, "lxml").get_text())
+    return clean_text(parse_html(spaced).get_text())
 
 
 @dataclass

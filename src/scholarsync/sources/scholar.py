@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
-
 from scholarsync.core.normalize import (
     latex_escape,
     normalize_arxiv,
@@ -49,6 +47,8 @@ from scholarsync.sources.base import BlockRule, WebSource
 from scholarsync.sources.meta import clean_text, parse_html
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
     from scholarsync.config import OptionReader
 
 KIND = "scholar"
