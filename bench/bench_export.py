@@ -2,6 +2,7 @@
 
     python bench/bench_export.py [FILE.bib] [--cli]
     python bench/bench_export.py [FILE.bib] --copies N
+    python bench/bench_export.py [FILE.bib] --growth
 
 Times, in separate child processes so that they share no memory:
 
@@ -12,17 +13,22 @@ Times, in separate child processes so that they share no memory:
       ``scholarsync export -o OUT --config CONFIG`` on a generated config.
 
 Prints wall time, peak memory (the child's ru_maxrss), entries per second, and the ratios
-b/a. Targets (issue 2): time ratio <= 1.5, memory ratio <= 1.5.
+b/a. Targets: issue 2, time and memory ratios <= 1.5; issue 13, time <= 0.75, memory <= 1.0.
 
 With ``--copies N`` it measures instead, side by side, the export of FILE and of one file
 holding N exact copies of it (citation keys made unique): the N copies must export no more
 publications than one copy plus the extra copies of the entries nothing can match (no title
 and no identifier), in at most 4.4 times the time of one copy for N = 4 (issue 14).
+
+With ``--growth`` it exports FILE at 0.25, 0.5, 1, 2 and 4 times its size (the first entries of
+it; then exact copies, keys made unique) and fits the exponent of time against size (issue 13:
+growth stays linear).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -103,6 +109,9 @@ def main(argv: list[str]) -> None:
     if copies:
         compare_copies(bib, copies)
         return
+    if "--growth" in argv:
+        growth(bib)
+        return
     print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "export.bib"
@@ -129,6 +138,8 @@ def main(argv: list[str]) -> None:
     ratio, mem_ratio = b_seconds / a_seconds, b_mem / a_mem
     print(f"ratio b/a: time {ratio:.2f} (target <= 1.5: {'ok' if ratio <= 1.5 else 'MISSED'}), "
           f"memory {mem_ratio:.2f} (target <= 1.5: {'ok' if mem_ratio <= 1.5 else 'MISSED'})")
+    print(f"issue 13 targets: time <= 0.75: {'ok' if ratio <= 0.75 else 'MISSED'}, "
+          f"memory <= 1.0: {'ok' if mem_ratio <= 1.0 else 'MISSED'}")
 
 
 # -- N exact copies against one (issue 14) --------------------------------------------------
@@ -224,6 +235,46 @@ def compare_copies(bib: Path, n: int) -> None:
           f"{several['merge'] / max(one['merge'], 1e-9):.2f}")
     unscored = len(one["unscored"]) + len(several["unscored"])
     print(f"buckets left unscored: {unscored} ({'ok' if not unscored else 'reported above'})")
+
+
+# -- growth: time against size (issue 13) ---------------------------------------------------
+
+GROWTH_SIZES = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def write_part(bib: Path, share: float, out: Path) -> None:
+    """The first ``share`` of ``bib``, cut where an entry starts (``share`` < 1)."""
+    data = bib.read_bytes()
+    cut = data.find(b"\n@", int(len(data) * share))
+    out.write_bytes(data if cut < 0 else data[:cut + 1])
+
+
+def fitted_exponent(sizes: list[float], seconds: list[float]) -> float:
+    """The slope of log(seconds) against log(size), by least squares."""
+    xs, ys = [math.log(x) for x in sizes], [math.log(y) for y in seconds]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+            / sum((x - mx) ** 2 for x in xs))
+
+
+def growth(bib: Path) -> None:
+    """Export ``bib`` at each of :data:`GROWTH_SIZES` and fit the exponent of time."""
+    print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB), sizes {GROWTH_SIZES}")
+    sizes, times, merges = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for share in GROWTH_SIZES:
+            path = Path(tmp) / f"{bib.stem}-{share:g}x.bib"
+            if share < 1:
+                write_part(bib, share, path)
+            else:
+                write_copies(bib, int(share), path)
+            data, _ = export_measured(path, Path(tmp) / "out.bib")
+            sizes.append(path.stat().st_size / bib.stat().st_size)
+            times.append(data["seconds"])
+            merges.append(data["merge"])
+            path.unlink()
+    print(f"fitted exponent, time against size: {fitted_exponent(sizes, times):.2f} "
+          f"(match+merge alone: {fitted_exponent(sizes, merges):.2f}; 1.00 is linear)")
 
 
 if __name__ == "__main__":
