@@ -164,18 +164,20 @@ _PEOPLE = ("authors",)
 _FORMERLY_EXTRA = ("abstract", "keywords", "selected", "versions")
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: Values that are JSON data as they are (compared by exact type: most values are strings).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def encode_value(value: Any) -> Any:
     """A model value as plain JSON data (what the saved library holds)."""
     kind = type(value)
-    if kind in _PLAIN:  # (exact types first: most values are strings)
+    if kind in PLAIN_TYPES:  # (exact types first: most values are strings)
         return value
     if kind is dict:
-        return {k: v if type(v) in _PLAIN else encode_value(v) for k, v in sorted(value.items())}
+        return {k: v if type(v) in PLAIN_TYPES else encode_value(v)
+                for k, v in sorted(value.items())}
     if kind is list:
-        return [v if type(v) in _PLAIN else encode_value(v) for v in value]
+        return [v if type(v) in PLAIN_TYPES else encode_value(v) for v in value]
     if isinstance(value, Person | Origin | Conflict):
         return value.to_dict()
     if isinstance(value, Work):
@@ -223,7 +225,7 @@ class Work:
         data = {}
         for name in _field_names(type(self)):
             value = getattr(self, name)
-            data[name] = value if type(value) in _PLAIN else encode_value(value)
+            data[name] = value if type(value) in PLAIN_TYPES else encode_value(value)
         return data
 
     @classmethod

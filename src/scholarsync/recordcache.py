@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from scholarsync import __version__
 from scholarsync.fileio import write_atomic
-from scholarsync.model import Origin, Person, Problem, Record
+from scholarsync.model import PLAIN_TYPES, Origin, Person, Problem, Record
 
 log = logging.getLogger("scholarsync")
 T = TypeVar("T")
@@ -38,13 +38,15 @@ _PACKAGE = Path(__file__).parent
 _HEAD = re.compile(rb'\{"key":"([0-9a-f]{64})","content":"([0-9a-f]*)"')
 
 
-def code_stamp() -> str:
-    """The installed code (size and time of every module): an edited parser is a new parser."""
+def code_stamp(patterns: tuple[str, ...] = ("*.py",)) -> str:
+    """The installed code (size and time of every file matching ``patterns``: modules by
+    default): an edited parser is a new parser, an upgrade runs afresh."""
     stats = []
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            stats.append(f"{st.st_size}:{st.st_mtime_ns}")
+    for pattern in patterns:
+        for path in sorted(_PACKAGE.rglob(pattern)):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                stats.append(f"{st.st_size}:{st.st_mtime_ns}")
     return ";".join(stats)
 
 
@@ -166,12 +168,9 @@ class RecordCache:
 # -- lossless plain data for records and problems ------------------------------------------------
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def _plain(value: Any) -> Any:
     """A model value as JSON data, dict order kept (unlike the saved library, which sorts)."""
-    if type(value) in _SCALARS:
+    if type(value) in PLAIN_TYPES:
         return value
     if isinstance(value, Person | Origin):
         return value.to_dict()
@@ -191,7 +190,7 @@ def record_data(record: Record, without: tuple[str, ...] = ()) -> dict[str, Any]
     for name in _RECORD_FIELDS:
         if name not in without:
             value = getattr(record, name)
-            data[name] = value if type(value) in _SCALARS else _plain(value)
+            data[name] = value if type(value) in PLAIN_TYPES else _plain(value)
     return data
 
 

@@ -29,6 +29,7 @@ from scholarsync.config import Config
 from scholarsync.core.library import library_path
 from scholarsync.fileio import write_atomic
 from scholarsync.net import blockmemo
+from scholarsync.recordcache import code_stamp
 from scholarsync.sources import source_class
 
 STATE_NAME = "state.json"
@@ -57,16 +58,10 @@ def _inputs(config: Config) -> list[Path]:
     return paths
 
 
-def _code_stamp() -> str:
-    """The installed code (size and time of every module), so an upgrade runs afresh."""
-    package = Path(__file__).parents[1]
-    stats = (p.stat() for p in sorted(package.rglob("*.py")) + sorted(package.rglob("*.j2")))
-    return ";".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats)
-
-
 def fingerprint(config: Config) -> str:
     """A digest of every file that a sync reads or writes (missing files count too)."""
-    digest = hashlib.sha256(f"scholarsync {__version__} {_code_stamp()}\n".encode())
+    code = code_stamp(("*.py", "*.j2"))  # an upgrade, or an edited template, runs afresh
+    digest = hashlib.sha256(f"scholarsync {__version__} {code}\n".encode())
     for path in _inputs(config):
         try:
             name = path.relative_to(config.root).as_posix()  # the site may move
@@ -110,9 +105,9 @@ def unchanged_summary(config: Config, offline: bool) -> tuple[dict[str, Any], in
             source["status"] = "cache"
     summary["note"] = "nothing changed since the last run"
     if status and expires:
-        when = dt.datetime.fromisoformat(expires).astimezone(dt.UTC)
+        when = blockmemo.shown(dt.datetime.fromisoformat(expires))
         summary["note"] += (", and the blocked sources are not asked again before "
-                            f"{when:%Y-%m-%d %H:%M} UTC (sync --refresh asks now)")
+                            f"{when} (sync --refresh asks now)")
     return summary, status
 
 

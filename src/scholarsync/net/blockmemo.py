@@ -34,8 +34,8 @@ class Remembered:
     until: dt.datetime
 
     def describe(self) -> str:
-        return (f"{self.reason}, at {_shown(self.since)}; not asked again before "
-                f"{_shown(self.until)} (sync --refresh asks now)")
+        return (f"{self.reason}, at {shown(self.since)}; not asked again before "
+                f"{shown(self.until)} (sync --refresh asks now)")
 
 
 def pause_for(reason: str, retry_after: float | None) -> dt.timedelta:
@@ -96,5 +96,6 @@ def _when(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def _shown(when: dt.datetime) -> str:
+def shown(when: dt.datetime) -> str:
+    """``when`` as people read it in a report: ``2026-12-08 01:37 UTC``."""
     return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

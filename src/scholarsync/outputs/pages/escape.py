@@ -43,14 +43,12 @@ def md_escape(value: object) -> Md:
     """Plain text to Markdown that shows exactly that text (idempotent on ``Md``/``Markup``)."""
     if isinstance(value, Md | Markup):
         return Md(value)
-    if type(value) is str:
-        return _md_escape_text(value)
-    return _md_escape_text.__wrapped__(str(value))
+    return _md_escape_text(value if type(value) is str else str(value))
 
 
 @lru_cache(maxsize=65536)  # a pure function of the text; names and venues recur
 def _md_escape_text(value: str) -> Md:
-    text = re.sub(r"\s+", " ", _TEXT_CONTROL.sub("", str(value))).strip()
+    text = re.sub(r"\s+", " ", _TEXT_CONTROL.sub("", value)).strip()
     text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
     text = _ENTITY.sub("&amp;", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")

@@ -103,15 +103,11 @@ def best_url(links: dict[str, str]) -> str:
     return next(iter(links.values()), "")
 
 
-def _words(pub: Publication) -> str:
+def label_words(pub: Publication) -> str:
+    """The folded text the kind and "accepted" are read from (fields, then keywords)."""
     values: list[Any] = [pub.fields.get(name, "") for name in _KIND_FIELDS]
     values.extend(pub.keywords)
     return fold(" ; ".join(str(v) for v in values))
-
-
-def label_words(pub: Publication) -> str:
-    """The folded text the kind and "accepted" are read from (fields, then keywords)."""
-    return _words(pub)
 
 
 _KIND_PATTERNS = tuple((re.compile(rf"\b{needle}\b"), label) for needle, label in KINDS)
@@ -119,8 +115,8 @@ _KIND_PATTERNS = tuple((re.compile(rf"\b{needle}\b"), label) for needle, label i
 
 def kind_label(pub: Publication, words: str | None = None) -> str:
     """"Poster", "Full paper", "Preprint", "Paper" … (see the module doc); ``words``: the
-    publication's :func:`_words`, when the caller has them."""
-    words = _words(pub) if words is None else words
+    publication's :func:`label_words`, when the caller has them."""
+    words = label_words(pub) if words is None else words
     if words.strip(" ;"):  # (most works have none of the fields: nothing to search)
         for pattern, label in _KIND_PATTERNS:
             if pattern.search(words):
@@ -131,7 +127,7 @@ def kind_label(pub: Publication, words: str | None = None) -> str:
 
 
 def is_accepted(pub: Publication, words: str | None = None) -> bool:
-    return bool(_ACCEPTED.search(_words(pub) if words is None else words))
+    return bool(_ACCEPTED.search(label_words(pub) if words is None else words))
 
 
 _PARENS = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9&+-]*?)(?:[\s'’-]*\d{2,4})?\s*\)")
@@ -168,8 +164,9 @@ def venue_label(venue: str, limit: int = 40) -> str:
 
 def research_label(pub: Publication, kind: str | None = None, words: str | None = None) -> str:
     """"Poster at CogSci'22", "Full paper accepted at CogSci'24", "Preprint on arXiv'23"
-    (``kind`` and ``words``: :func:`kind_label` and :func:`_words`, when the caller has them)."""
-    words = _words(pub) if words is None else words
+    (``kind`` and ``words``: :func:`kind_label` and :func:`label_words`, when the caller has
+    them)."""
+    words = label_words(pub) if words is None else words
     kind = kind_label(pub, words) if kind is None else kind
     if is_accepted(pub, words):
         kind += " accepted"
