@@ -28,15 +28,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import localserver  # noqa: E402  (bench/, beside this script)
 from tests import sitegen  # noqa: E402
 
 from scholarsync.sources import escholarship_api, openalex, orcid, semanticscholar  # noqa: E402
@@ -133,7 +133,7 @@ class Record:
 def serve(record: Record) -> tuple[ThreadingHTTPServer, list[str]]:
     log: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(localserver.QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             log.append(self.path)
             path, _, query = self.path.partition("?")
@@ -153,18 +153,9 @@ def serve(record: Record) -> tuple[ThreadingHTTPServer, list[str]]:
             else:
                 self.send_error(404)
                 return
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(body, kind)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = localserver.serve(Handler)
     return server, log
 
 

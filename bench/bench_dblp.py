@@ -17,13 +17,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+
+import localserver  # noqa: E402  (bench/, beside this script)
 
 from scholarsync.sources import dblp  # noqa: E402
 
@@ -67,7 +68,7 @@ def document(works: int) -> tuple[str, int]:
 def serve(body: str) -> tuple[ThreadingHTTPServer, list[str]]:
     log: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(localserver.QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             log.append(self.path)
             if self.path == "/robots.txt":
@@ -77,18 +78,9 @@ def serve(body: str) -> tuple[ThreadingHTTPServer, list[str]]:
             else:
                 self.send_error(404)
                 return
-            data = text.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(text, kind)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = localserver.serve(Handler)
     return server, log
 
 

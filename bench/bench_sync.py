@@ -29,15 +29,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import localserver  # noqa: E402  (bench/, beside this script)
 from tests import apigen, sitegen  # noqa: E402
 
 from scholarsync.sources.escholarship_api import ITEMS_PER_QUERY  # noqa: E402
@@ -88,7 +88,7 @@ class Pages:
 def serve(pages: Pages) -> tuple[ThreadingHTTPServer, list[str]]:
     log: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(localserver.QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             log.append(self.path)
             path, _, query = self.path.partition("?")
@@ -106,18 +106,9 @@ def serve(pages: Pages) -> tuple[ThreadingHTTPServer, list[str]]:
             else:
                 self.send_error(404)
                 return
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(body, kind)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = localserver.serve(Handler)
     return server, log
 
 
@@ -204,7 +195,7 @@ def serve_apis(services: apigen.Services) -> dict[str, ThreadingHTTPServer]:
     """One local server per service (its own host, its own robots.txt); Scholar answers 429."""
     servers = {}
     for name in API_SERVICES:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(localserver.QuietHandler):
             service = name
 
             def do_GET(self) -> None:  # noqa: N802
@@ -217,18 +208,9 @@ def serve_apis(services: apigen.Services) -> dict[str, ThreadingHTTPServer]:
                                           (429, "text/html", "unusual traffic"))
                 else:
                     status, kind, body = services.answer(self.service, path, args)
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(body, kind, status)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = localserver.serve(Handler)
         servers[name] = server
     return servers
 
