@@ -259,6 +259,17 @@ def test_hugo_newer_kits_keep_publications_in_the_plural_folder(tmp_path: Path) 
     assert config["outputs"] == {"hugo": "content/publications"}
 
 
+def test_hugo_author_page_with_toml_front_matter_names_the_owner(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "content/publication").mkdir(parents=True)
+    (site / "content/authors/admin").mkdir(parents=True)
+    (site / "hugo.toml").write_text('title = "My site"\n')
+    (site / "content/authors/admin/_index.md").write_text(
+        '+++\ntitle = "Vima Gupta"\nrole = "Researcher"\n+++\nAbout me.\n')
+    config = init(site)
+    assert config["profile"]["name"] == "Vima Gupta"
+
+
 @pytest.mark.parametrize(("files", "expected"), [
     (["_config.yml", "_bibliography/"], "al-folio"),
     (["_config.yml", "_publications/"], "academicpages"),

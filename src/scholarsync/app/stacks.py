@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 STACKS = ("al-folio", "academicpages", "hugo", "plain")
 HUGO_CONFIGS = ("hugo.yaml", "hugo.yml", "hugo.toml", "hugo.json", "config.toml", "config.yaml",
                 "config.yml")
@@ -33,6 +31,8 @@ def _toml(value: str) -> str:
 
 def _yaml_file(path: Path) -> dict[str, Any]:
     """A YAML mapping, or {} when the file is absent, unreadable or not a mapping."""
+    import yaml  # (only init reads a site's files: not every command's start-up)
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -57,18 +57,13 @@ def _text(value: Any) -> str:
 
 
 def _front_matter(path: Path) -> dict[str, Any]:
+    """A page's front matter (YAML, or Hugo's TOML), or {} when it has none or it is broken."""
+    from scholarsync import frontmatter
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return frontmatter.parse(path.read_text(encoding="utf-8")).data
+    except (OSError, UnicodeDecodeError, frontmatter.FrontMatterError):
         return {}
-    parts = re.match(r"---\s*\n(.*?)\n---\s*(\n|$)", text, re.S)
-    if not parts:
-        return {}
-    try:
-        data = yaml.safe_load(parts.group(1))
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def scholar_id(value: str) -> str:
