@@ -7,4 +7,3 @@ PROJECT_URL = "https://github.com/scholarsync/scholarsync"
 # PyPI's "scholarsync" is an unrelated project: ours is installed under its own name, from the
 # repository, while the command and the import package stay `scholarsync`.
 DISTRIBUTION = "scholarsync-sites"
-INSTALL_REQUIREMENT = f"{DISTRIBUTION} @ git+{PROJECT_URL}.git"

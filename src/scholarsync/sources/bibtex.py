@@ -491,12 +491,6 @@ def _from_bibtexparser(blocks: list[Block]) -> list[bibsplit.Block]:
     return found
 
 
-def _entries(blocks: list[Block], location: str, macros: dict[str, str] | None,
-             ) -> tuple[list[BibEntry], list[Problem]]:
-    """Entries and problems of one file's blocks as bibtexparser's splitter gives them."""
-    return _read_blocks(_from_bibtexparser(blocks), location, macros)
-
-
 def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, str] | None,
                  ) -> tuple[list[BibEntry], list[Problem]]:
     """Entries and problems of one file's blocks."""
