@@ -25,6 +25,7 @@ import click
 from scholarsync import __version__
 from scholarsync.app.stacks import STACKS
 from scholarsync.app.terminal import field, printable, relative
+from scholarsync.core.gcpause import command_run
 from scholarsync.errors import ScholarsyncError, os_problem
 
 CONFIG_HELP = "Path of scholarsync.toml (default: ./scholarsync.toml)."
@@ -40,7 +41,8 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with command_run():
+                return func(*args, **kwargs)
         except ScholarsyncError as exc:
             _err(f"scholarsync: {exc}")
             sys.exit(exc.exit_status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Generator
 from functools import lru_cache
 
 _WS = re.compile(r"\s+")
@@ -273,13 +274,35 @@ def _pylatexenc():
     return LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 
 
+def _pylatexenc_worker() -> Generator[str, str, None]:
+    """pylatexenc, run inside a generator of its own. Its parser keeps the end-of-stream
+    exception it catches (a reference cycle through that exception's frames). Called from a
+    reader's frame, the cycle would hold every caller's frame, and so the whole file being
+    read, until the collector finds it. Here it holds only this generator's frame."""
+    text = yield ""
+    while True:
+        escaped = re.sub(r"(?<!\\)%", r"\\%", text)  # "%" is literal in a BibTeX value
+        try:
+            decoded = _pylatexenc().latex_to_text(escaped)
+        except Exception:  # pylatexenc fails on some malformed input: show the text, unbraced
+            decoded = re.sub(r"\\([a-zA-Z]+)|[{}$]", lambda m: m.group(1) or "", text)
+        text = yield decoded
+
+
+_worker: list[Generator[str, str, None]] = []
+
+
 def _slow_decode(text: str) -> str:
     """pylatexenc for what the fast decoder does not know; never raises."""
-    escaped = re.sub(r"(?<!\\)%", r"\\%", text)  # "%" is literal in a BibTeX value
-    try:
-        return _pylatexenc().latex_to_text(escaped)
-    except Exception:  # pylatexenc fails on some malformed input: show the text, unbraced
-        return re.sub(r"\\([a-zA-Z]+)|[{}$]", lambda m: m.group(1) or "", text)
+    if _worker:
+        try:
+            return _worker[0].send(text)
+        except StopIteration:  # ended by an interrupt during an earlier decode
+            pass
+    worker = _pylatexenc_worker()
+    next(worker)
+    _worker[:] = [worker]
+    return worker.send(text)
 
 
 @lru_cache(maxsize=131072)
