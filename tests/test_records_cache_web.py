@@ -146,3 +146,22 @@ def test_a_corrupt_records_cache_file_is_ignored(web: Site, caplog, damage: str)
     assert outputs(web.root) == cold
     third, reused = sync(web, caplog)  # the files were written again
     assert not third and reused == parsed
+
+
+def test_compact_record_layout_decodes_to_an_equal_record() -> None:
+    """Fields holding their default are left out of the cache file and come back as they were;
+    a value of another type than its default (0 for None, an empty versions entry) is kept."""
+    from scholarsync.model import Origin, Person, Record
+    from scholarsync.recordcache import record_from
+    from scholarsync.sources.answers import compact_record
+
+    plain = Record()
+    full = Record(source="openalex", origin=Origin("openalex", "https://x/W1", 3), key="k",
+                  type="article", fields={"title": "T"}, title="T",
+                  authors=[Person(given="A", family="B")], authors_truncated=True, year=0,
+                  citations=0, citations_read="2026-01-01", extra={"date": "2020-01"},
+                  versions=[{}])
+    assert compact_record(plain) == {}
+    assert {"year", "citations", "versions", "authors_truncated"} <= set(compact_record(full))
+    for record in (plain, full):
+        assert record_from(compact_record(record)) == record

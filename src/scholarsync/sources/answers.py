@@ -15,7 +15,7 @@ paging needs (a cursor, a total).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from scholarsync.errors import ParseError, SourceError
@@ -63,11 +63,27 @@ class Answer:
     __hash__ = None  # type: ignore[assignment]
 
 
+def _default(spec: Any) -> Any:
+    return spec.default if spec.default is not MISSING else spec.default_factory()
+
+
+#: Each Record field's default: a field holding it is left out of the cache file.
+_DEFAULTS: dict[str, Any] = {spec.name: _default(spec) for spec in fields(Record)}
+
+
+def compact_record(record: Record) -> dict[str, Any]:
+    """``record`` as JSON data without the fields that hold their default (same type and
+    value); :func:`~scholarsync.recordcache.record_from` gives them back."""
+    same = tuple(name for name, default in _DEFAULTS.items()
+                 if type(value := getattr(record, name)) is type(default) and value == default)
+    return record_data(record, without=same)
+
+
 def _encode_item(item: Item) -> list[Any]:
     if item is None:
         return ["n"]
     if isinstance(item, Record):
-        return ["r", record_data(item)]
+        return ["r", compact_record(item)]
     if isinstance(item, Problem):
         return ["p", problem_data(item)]
     name = type(item).__name__
