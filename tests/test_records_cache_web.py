@@ -165,3 +165,43 @@ def test_compact_record_layout_decodes_to_an_equal_record() -> None:
     assert {"year", "citations", "versions", "authors_truncated"} <= set(compact_record(full))
     for record in (plain, full):
         assert record_from(compact_record(record)) == record
+
+
+def test_escholarship_item_pages_are_parsed_once(tmp_path: Path, httpserver) -> None:
+    """The fallback when the API fails: an item page's parse comes from the records cache
+    while the page is unchanged, and is made again when it changes or its file is broken."""
+    from werkzeug import Request, Response
+
+    from tests.api_helpers import serve_sources
+    from tests.test_escholarship_api import PAGE
+
+    html = {"text": PAGE.read_text()}
+
+    def item_page(request: Request) -> Response:
+        return Response(html["text"], content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/graphql").respond_with_data("busy", status=500)
+    httpserver.expect_request("/uc/item/5cz2v6d5").respond_with_handler(item_page)
+    table = 'kind = "escholarship"\nitems = ["5cz2v6d5"]'
+    made = serve_sources(tmp_path, httpserver)
+    sources = next(made)
+
+    def read(**options: bool) -> tuple[list, list[str], list[str]]:
+        source = sources(table, **options)
+        records = source.read().records
+        pages = [u for u in source.context.records.hits + source.context.records.misses
+                 if "/uc/item/" in u]
+        return records, [u for u in pages if u in source.context.records.hits], pages
+
+    cold, hits, pages = read()
+    assert pages and not hits and cold[0].title.startswith("Understanding Infinity")
+    warm, hits, _ = read()
+    assert hits == pages and warm == cold
+    html["text"] = html["text"].replace("Understanding Infinity", "Understanding Finity")
+    changed, hits, _ = read(refresh=True)
+    assert not hits and changed[0].title.startswith("Understanding Finity")
+    for path in records_files(tmp_path):
+        path.write_text("{", encoding="utf-8")
+    again, hits, _ = read()
+    assert not hits and again == changed
+    next(made, None)  # closes the contexts

@@ -338,7 +338,14 @@ class EscholarshipSource(WebSource):
         url = item_url(ident)
         page = self.get(url)
         final = item_id(page.final_url) or ident
-        record = parse_item_page(page.text, item_url(final), final)
+
+        def parse() -> Answer:
+            return Answer([(final, parse_item_page(page.text, item_url(final), final))])
+
+        # the page parsed, or its parse from the records cache (a page that is no item raises)
+        [(_, record)] = parse_answer(self.context.records, KIND, url, page.text, parse,
+                                     final).entries
+        assert isinstance(record, Record)
         if page.redirects:
             record.extra["redirects"] = list(page.redirects)
         if final != ident:
