@@ -80,3 +80,24 @@ def test_a_corrupt_lookup_records_file_is_ignored(site: Site, caplog) -> None:
     again, reused = sync(site, caplog)
     assert again == parsed and not reused
     assert outputs(site.root) == cold
+
+
+def test_a_doi_read_on_another_day_reuses_the_parse(site: Site, caplog) -> None:
+    from scholarsync.config import load_config
+    from scholarsync.sources import source_class
+    from scholarsync.sources.base import SourceContext
+
+    sync(site, caplog)
+    config = load_config(site.config)
+    spec = next(s for s in config.sources if s.kind == "crossref")
+
+    def inspect(today: str) -> tuple[list, list[str]]:
+        with SourceContext(config, today=today) as context:
+            found = source_class("crossref")(spec, context).inspect(lookups.COUNTING.doi)
+            return found, list(context.records.hits)
+
+    later, hits = inspect("2031-02-03")
+    assert hits and later[0].citations == 42 and later[0].citations_read == "2031-02-03"
+    shutil.rmtree(site.root / "cache" / "records")
+    fresh, hits = inspect("2031-02-03")
+    assert not hits and fresh == later

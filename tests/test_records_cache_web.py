@@ -205,3 +205,31 @@ def test_escholarship_item_pages_are_parsed_once(tmp_path: Path, httpserver) -> 
     again, hits, _ = read()
     assert not hits and again == changed
     next(made, None)  # closes the contexts
+
+
+def _read_on(root: Path, kind: str, today: str) -> tuple[list, list[str], list[str]]:
+    """``kind``'s records read on ``today`` from the site's caches, with the records cache's
+    hits and misses."""
+    from scholarsync.config import load_config
+    from scholarsync.sources import source_class
+    from scholarsync.sources.base import SourceContext
+
+    config = load_config(root / "scholarsync.toml")
+    spec = next(s for s in config.sources if s.kind == kind)
+    with SourceContext(config, today=today) as context:
+        records = source_class(kind)(spec, context).read().records
+        return records, list(context.records.hits), list(context.records.misses)
+
+
+@pytest.mark.parametrize("kind", ["openalex", "semanticscholar"])
+def test_counts_read_on_another_day_reuse_the_parse(web: Site, caplog, kind: str) -> None:
+    """The read date of a count is the day of the run, not part of the cache key: the next
+    day's run takes the parse from the cache and dates its counts that day, as a parse would."""
+    sync(web, caplog)
+    later, hits, misses = _read_on(web.root, kind, "2031-02-03")
+    assert hits and not [u for u in misses if _kind(u) == kind]
+    counted = [r for r in later if r.citations is not None]
+    assert counted and {r.citations_read for r in counted} == {"2031-02-03"}
+    shutil.rmtree(web.root / "cache" / "records")
+    fresh, hits, _ = _read_on(web.root, kind, "2031-02-03")
+    assert not hits and fresh == later

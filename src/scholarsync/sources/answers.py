@@ -125,6 +125,19 @@ def registry() -> str:
     return ";".join(f"{s.name}={s.link}" for s in rules().identifiers)
 
 
+#: The date a parse is made with when its records carry the day they were read: the cache entry
+#: then serves every day, and :func:`dated` puts the day in (see :func:`parse_answer`).
+UNDATED = ""
+
+
+def dated(answer: Answer, today: str) -> Answer:
+    """``answer`` with ``today`` as the read date of every count parsed with :data:`UNDATED`."""
+    for _, item in answer.entries:
+        if isinstance(item, Record) and item.citations_read is not None:
+            item.citations_read = today
+    return answer
+
+
 def parse_answer(cache: RecordCache, kind: str, url: str, text: str,
                  parse: Callable[[], Answer], *options: str) -> Answer:
     """``parse()`` of the answer ``text`` read from ``url``, or its result from ``cache``.

@@ -34,7 +34,7 @@ from scholarsync.core.latex import latex_escape
 from scholarsync.core.normalize import normalize_doi, parse_display_name, person_to_bibtex
 from scholarsync.errors import BlockedError, NotInCacheError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Publication, Record
-from scholarsync.sources.answers import Answer, parse_answer
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import json_object
 from scholarsync.sources.lookup import LookupSource
 from scholarsync.sources.meta import clean_text, html_to_text
@@ -293,17 +293,16 @@ class CrossrefSource(LookupSource):
         page = self.get_json_page(url, headers=self._headers())
         self.obey_rate_limit(page, host)
         service = "DataCite" if url.startswith(DATACITE) else "Crossref"
-        today = self.context.today
 
         def answer() -> Answer:
-            return Answer([(None, parse(json_object(page.text, url, service), url, today))])
+            return Answer([(None, parse(json_object(page.text, url, service), url, UNDATED))])
 
         try:
-            parsed = parse_answer(self.context.records, KIND, url, page.text, answer, today)
+            parsed = parse_answer(self.context.records, KIND, url, page.text, answer)
         except ParseError:
             self.context.http.forget(url)
             raise
-        [(_, record)] = parsed.entries
+        [(_, record)] = dated(parsed, self.context.today).entries
         assert isinstance(record, Record)
         return record
 

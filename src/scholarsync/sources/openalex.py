@@ -47,7 +47,7 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import rules
-from scholarsync.sources.answers import Answer, parse_answer
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
@@ -405,9 +405,9 @@ class OpenalexSource(WebSource):
                              f"{MAX_PAGES} pages of {PAGE_SIZE} works (partial list)", url, urls,
                              level="warning")
             try:
-                today = self.context.today
-                answer = self._answer(url, key, partial(works_answer, url=url, today=today),
-                                      today)
+                answer = dated(self._answer(url, key, partial(works_answer, url=url,
+                                                              today=UNDATED)),
+                               self.context.today)
             except BlockedError:
                 raise
             except SourceError as exc:

@@ -40,7 +40,7 @@ from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.net.blocks import BlockRule
 from scholarsync.sources import rules
-from scholarsync.sources.answers import Answer, parse_answer
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
@@ -274,10 +274,11 @@ class SemanticscholarSource(WebSource):
         """One papers page, parsed (from the records cache when it is unchanged); an unusable
         answer is dropped from the HTTP cache."""
         page = self._page(url)
-        today = self.context.today
         try:
-            return parse_answer(self.context.records, KIND, url, page.text, lambda: papers_answer(
-                json_object(page.text, url, "Semantic Scholar"), url, today), today)
+            return dated(parse_answer(self.context.records, KIND, url, page.text,
+                                      lambda: papers_answer(json_object(
+                                          page.text, url, "Semantic Scholar"), url, UNDATED)),
+                         self.context.today)
         except ParseError:
             self.context.http.forget(url)
             raise
