@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.errors import BlockedError, NotInCacheError, ParseError, SourceError
 from scholarsync.model import Origin, Publication, Record
+from scholarsync.sources.answers import Answer, parse_answer
 from scholarsync.sources.lookup import LookupSource
 from scholarsync.sources.meta import clean_text
 
@@ -98,6 +100,12 @@ def parse_feed(text: str, url: str) -> tuple[list[dict[str, Any]], list[str]]:
             "comment": _text(entry, "arxiv:comment"), "pdf": pdf,
         })
     return entries, errors
+
+
+def feed_answer(text: str, url: str) -> Answer:
+    """A feed's entries and error messages (plain data), for the records cache."""
+    entries, errors = parse_feed(text, url)
+    return Answer(info={"entries": entries, "errors": errors})
 
 
 def entry_record(entry: dict[str, Any], url: str, asked: str | None = None,
@@ -183,11 +191,13 @@ class ArxivSource(LookupSource):
         self.context.http.pace(HOST, PAUSE)
         page = self.get_json_page(url, expect="xml",
                                   headers={"Accept": "application/atom+xml"})
-        try:
-            entries, errors = parse_feed(page.text, url)
+        try:  # the feed parsed, or its parse from the records cache
+            feed = parse_answer(self.context.records, KIND, url, page.text,
+                                partial(feed_answer, page.text, url))
         except ParseError:
             self.context.http.forget(url)
             raise
+        entries, errors = feed.info["entries"], feed.info["errors"]
         for message in errors:
             self.warn(f"arXiv: {message}", url)
         return {e["id"]: e for e in entries}, url

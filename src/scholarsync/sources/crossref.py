@@ -26,6 +26,7 @@ volume, issue, pages, publisher, issued date, type, ``relation`` (``is-preprint-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from scholarsync.core.latex import latex_escape
 from scholarsync.core.normalize import normalize_doi, parse_display_name, person_to_bibtex
 from scholarsync.errors import BlockedError, NotInCacheError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Publication, Record
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import json_object
 from scholarsync.sources.lookup import LookupSource
 from scholarsync.sources.meta import clean_text, html_to_text
@@ -284,15 +286,25 @@ class CrossrefSource(LookupSource):
             headers["User-Agent"] = f"{agent} (mailto:{email})"
         return headers
 
-    def _answer(self, url: str, host: str) -> dict[str, Any]:
+    def _answer(self, url: str, host: str,
+                parse: Callable[[dict[str, Any], str, str], Record]) -> Record:
+        """``parse`` of one answer's JSON object (from the records cache when the answer is
+        unchanged); an unusable answer is dropped from the HTTP cache."""
         page = self.get_json_page(url, headers=self._headers())
         self.obey_rate_limit(page, host)
+        service = "DataCite" if url.startswith(DATACITE) else "Crossref"
+
+        def answer() -> Answer:
+            return Answer([(None, parse(json_object(page.text, url, service), url, UNDATED))])
+
         try:
-            return json_object(page.text, url, "DataCite" if url.startswith(DATACITE)
-                               else "Crossref")
+            parsed = parse_answer(self.context.records, KIND, url, page.text, answer)
         except ParseError:
             self.context.http.forget(url)
             raise
+        [(_, record)] = dated(parsed, self.context.today).entries
+        assert isinstance(record, Record)
+        return record
 
     def one(self, doi: str) -> Record | None:
         """The record of one DOI (Crossref, else DataCite); None when neither knows it.
@@ -304,13 +316,9 @@ class CrossrefSource(LookupSource):
         if not http.has_cached(url) and http.has_cached(datacite_url(doi)):
             return self._datacite(doi)  # Crossref said 404 before: DataCite's DOI
         try:
-            body = self._answer(url, "api.crossref.org")
-            return crossref_record(body, url, self.context.today)
+            return self._answer(url, "api.crossref.org", crossref_record)
         except NotFoundError:
             pass
-        except ParseError:
-            self.context.http.forget(url)
-            raise
         return self._datacite(doi)
 
     def _datacite(self, doi: str) -> Record | None:
@@ -318,14 +326,9 @@ class CrossrefSource(LookupSource):
 
         url = datacite_url(doi)
         try:
-            body = self._answer(url, "api.datacite.org")
+            return self._answer(url, "api.datacite.org", datacite_record)
         except NotFoundError:
             return None
-        try:
-            return datacite_record(body, url, self.context.today)
-        except ParseError:
-            self.context.http.forget(url)
-            raise
 
     def fetch(self, idents: list[str], works: dict[str, list[Publication]]) -> list[Record]:
         records = self.found  # kept even when a block ends the run of requests

@@ -40,6 +40,7 @@ from __future__ import annotations
 import html.entities
 import re
 import xml.etree.ElementTree as ET
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from scholarsync.core.normalize import (
@@ -53,11 +54,13 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import DisallowedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import rules
+from scholarsync.sources.answers import Answer, parse_answer
 from scholarsync.sources.base import WebSource
 from scholarsync.sources.meta import clean_text
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
+    from scholarsync.net.client import Page
 
 KIND = "dblp"
 SITE = "https://dblp.org"
@@ -299,6 +302,33 @@ def person_records(root: ET.Element, pid: str, url: str) -> tuple[list[Record], 
     return records, problems, complete
 
 
+def person_profile(root: ET.Element, pid: str) -> dict[str, Any]:
+    """What a person document says of the person: pid, name, affiliation, namesakes."""
+    name = root.get("name", "")
+    profile: dict[str, Any] = {"dblp": root.get("pid") or pid, "name": display_name(name)}
+    affiliation = _text(root.find("person/note[@type='affiliation']"))
+    if affiliation:
+        profile["affiliation"] = affiliation
+    if name and name != display_name(name):
+        profile["dblp_name"] = name
+    homonyms = _homonyms(root)
+    if homonyms:
+        profile["homonyms"] = homonyms
+    return profile
+
+
+def person_answer(text: str, pid: str, url: str) -> Answer:
+    """A person document: its records, then its problems; ``complete`` and ``profile``."""
+    root = parse_xml(text, url)
+    records, problems, complete = person_records(root, pid, url)
+    answer = Answer(info={"complete": complete, "profile": person_profile(root, pid)})
+    for record in records:
+        answer.add(record)
+    for problem in problems:
+        answer.add(problem)
+    return answer
+
+
 IDENTIFIER = IdentifierSpec("dblp", decisive=True, exclusive=False,
                             link="https://dblp.org/rec/{id}", label="DBLP", parse=record_key)
 
@@ -329,14 +359,18 @@ class DblpSource(WebSource):
     def accepts(cls, target: str) -> bool:
         return person_id(target) is not None or record_key(target) is not None
 
-    def _root(self, url: str) -> ET.Element:
-        """One answer as XML; an unusable one is dropped from the cache."""
+    def _page(self, url: str) -> Page:
+        """One answer (robots.txt closing the XML exports is named)."""
         try:
-            page = self.get(url, expect="any", headers={"Accept": "application/xml"})
+            return self.get(url, expect="any", headers={"Accept": "application/xml"})
         except DisallowedError as exc:
             raise DisallowedError(f"{exc} (dblp.org's robots.txt closes its XML exports, "
                                   "/*.xml, to robots: the DBLP source cannot read them while "
                                   "it does; nothing was sent)", url=url) from None
+
+    def _root(self, url: str) -> ET.Element:
+        """One answer as XML; an unusable one is dropped from the cache."""
+        page = self._page(url)
         try:
             return parse_xml(page.text, url)
         except ParseError:
@@ -345,23 +379,16 @@ class DblpSource(WebSource):
 
     def _person(self, pid: str) -> tuple[list[Record], list[Problem], bool, dict[str, Any]]:
         url = person_url(pid)
-        root = self._root(url)
-        try:
-            records, problems, complete = person_records(root, pid, url)
+        page = self._page(url)
+        try:  # the document parsed, or its parse from the records cache
+            answer = parse_answer(self.context.records, KIND, url, page.text,
+                                  partial(person_answer, page.text, pid, url), pid)
         except SourceError:
-            self.context.http.forget(url)  # XML, but not this person's list
+            self.context.http.forget(url)  # not XML, or not this person's list
             raise
-        name = root.get("name", "")
-        profile: dict[str, Any] = {"dblp": root.get("pid") or pid, "name": display_name(name)}
-        affiliation = _text(root.find("person/note[@type='affiliation']"))
-        if affiliation:
-            profile["affiliation"] = affiliation
-        if name and name != display_name(name):
-            profile["dblp_name"] = name
-        homonyms = _homonyms(root)
-        if homonyms:
-            profile["homonyms"] = homonyms
-        return records, problems, complete, profile
+        records = [item for _, item in answer.entries if isinstance(item, Record)]
+        problems = [item for _, item in answer.entries if isinstance(item, Problem)]
+        return records, problems, answer.info["complete"], dict(answer.info["profile"])
 
     def record(self, key: str) -> Record:
         """The record ``key`` from ``https://dblp.org/rec/{key}.xml``."""

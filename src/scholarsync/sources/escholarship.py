@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bs4 import BeautifulSoup
@@ -48,6 +49,7 @@ from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import escholarship_api as api
 from scholarsync.sources import rules
+from scholarsync.sources.answers import Answer, parse_answer
 from scholarsync.sources.base import BlockRule, WebSource
 from scholarsync.sources.escholarship_api import ItemUnavailableError
 from scholarsync.sources.meta import (
@@ -320,11 +322,13 @@ class EscholarshipSource(WebSource):
         return item_id(target) is not None
 
     # -- API ---------------------------------------------------------------------------------
-    def _api(self, url: str) -> dict[str, Any]:
-        """The ``data`` of one GraphQL answer; an unusable answer is dropped from the cache."""
+    def _api(self, url: str, parse: Callable[[dict[str, Any]], Answer]) -> Answer:
+        """``parse`` of one GraphQL answer's ``data`` (from the records cache when the answer
+        is unchanged); an unusable answer is dropped from the HTTP cache."""
         page = self.get(url, expect="json", headers={"Accept": "application/json"})
         try:
-            return api.graphql_data(page.text, url)
+            return parse_answer(self.context.records, KIND, url, page.text,
+                                lambda: parse(api.graphql_data(page.text, url)))
         except ParseError:
             self.context.http.forget(url)
             raise
@@ -334,7 +338,14 @@ class EscholarshipSource(WebSource):
         url = item_url(ident)
         page = self.get(url)
         final = item_id(page.final_url) or ident
-        record = parse_item_page(page.text, item_url(final), final)
+
+        def parse() -> Answer:
+            return Answer([(final, parse_item_page(page.text, item_url(final), final))])
+
+        # the page parsed, or its parse from the records cache (a page that is no item raises)
+        [(_, record)] = parse_answer(self.context.records, KIND, url, page.text, parse,
+                                     final).entries
+        assert isinstance(record, Record)
         if page.redirects:
             record.extra["redirects"] = list(page.redirects)
         if final != ident:

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import Origin, Person, Problem, Record
 from scholarsync.sources import rules
+from scholarsync.sources.answers import Answer, register_error
 from scholarsync.sources.base import json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
@@ -61,9 +63,12 @@ _TYPES = {"ARTICLE": "article", "CHAPTER": "incollection", "ETD": "phdthesis",
 _VENUE_UNITS = ("JOURNAL", "SERIES", "MONOGRAPH_SERIES", "SEMINAR_SERIES",
                 "CONFERENCE_PROCEEDINGS")
 
-Fetch = Callable[[str], dict[str, Any]]  # url -> the answer's ``data`` (see graphql_data)
+#: (url, parse of the answer's ``data``) -> that parse (see graphql_data; the source may take
+#: it from the records cache)
+Fetch = Callable[[str, Callable[[dict[str, Any]], Answer]], Answer]
 
 
+@register_error
 class ItemUnavailableError(SourceError):
     """The item exists but has no usable metadata (withdrawn)."""
 
@@ -273,23 +278,41 @@ class Listing:
     bad_urls: list[str] = field(default_factory=list)  # answers not to keep in the cache
 
 
-def _node_records(nodes: list[Any], where: str, listing: Listing) -> None:
+def listing_answer(data: dict[str, Any], url: str) -> Answer:
+    """One page of an author's listing: its nodes' records or problems (by item id, in
+    order) and, in ``info``, whether the author is known, the node count, cursor and total."""
+    answer = Answer()
+    author = data.get("author")
+    if author is None:
+        answer.info["author"] = False
+        return answer
+    items = _dict(_dict(author).get("items"))
+    nodes = _list(items.get("nodes"))
+    answer.info.update(author=True, nodes=len(nodes), more=_text(items.get("more")) or None,
+                       total=items.get("total"))
     for node in nodes:
         if not isinstance(node, dict):
-            listing.problems.append(Problem("error", "an item of the eScholarship API answer "
-                                            "is not an object", where, source=KIND))
+            answer.add(Problem("error", "an item of the eScholarship API answer is not an "
+                               "object", url, source=KIND))
             continue
         ident = node_id(node)
+        try:
+            answer.add(node_record(node), ident)
+        except SourceError as exc:
+            answer.add(Problem("error", str(exc), exc.url or url, source=KIND), ident)
+    return answer
+
+
+def _node_records(answer: Answer, listing: Listing) -> None:
+    for ident, item in answer.entries:
         if ident is not None:
             if ident in listing.ids:
                 continue  # a cursor that repeats items
             listing.ids.add(ident)
-        try:
-            record = node_record(node)
-        except SourceError as exc:
-            listing.problems.append(Problem("error", str(exc), exc.url or where, source=KIND))
-            continue
-        listing.records.append(record)
+        if isinstance(item, Record):
+            listing.records.append(item)
+        elif isinstance(item, Problem):
+            listing.problems.append(item)
 
 
 def _stop(listing: Listing, message: str, url: str, level: str = "error") -> Listing:
@@ -318,32 +341,49 @@ def author_listing(fetch: Fetch, orcid: str) -> Listing:
                          f"{MAX_PAGES} pages of {PAGE_SIZE} items (partial list)", url,
                          level="warning")
         try:
-            data = fetch(url)
+            answer = fetch(url, partial(listing_answer, url=url))
         except SourceError as exc:
             if listing.pages == 0:
                 raise
             return _stop(listing, f"eScholarship listing of {orcid} broke off after "
                          f"{listing.pages} pages: {exc}", url)
         listing.pages += 1
-        author = data.get("author")
-        if author is None:
+        if not answer.info["author"]:
             return _stop(listing, f"eScholarship links no item to ORCID iD {orcid}", url,
                          level="warning")
-        items = _dict(_dict(author).get("items"))
-        nodes = _list(items.get("nodes"))
-        more = _text(items.get("more")) or None
+        more = answer.info["more"]
+        total = answer.info["total"]
         listing.urls.append(url)
-        if not nodes and (more or (listing.pages == 1 and (items.get("total") or 0) > 0)):
+        if not answer.info["nodes"] and (more or (listing.pages == 1 and (total or 0) > 0)):
             return _stop(listing, f"eScholarship API sent an empty page of {orcid}'s items "
                          f"(page {listing.pages}); list kept partial", url)
-        _node_records(nodes, url, listing)
+        _node_records(answer, listing)
         if more is not None and more in seen:
             return _stop(listing, f"eScholarship API repeated a cursor of {orcid}'s items "
                          f"(page {listing.pages}); list kept partial", url)
-        total = items.get("total")
         if more is None or (isinstance(total, int) and len(listing.ids) >= total):
             return listing  # (a full last page carries a cursor to an empty one: not asked)
         seen.add(more)
+
+
+def items_answer(data: dict[str, Any], idents: list[str]) -> Answer:
+    """The answer of an ``item`` query for ``idents``: a Record or a SourceError per id."""
+    answer = Answer()
+    for n, ident in enumerate(idents):
+        node = data.get(f"i{n}")
+        if not isinstance(node, dict):
+            answer.add(SourceError(f"the eScholarship API knows no item {ident}",
+                                   url=item_url(ident)), ident)
+            continue
+        try:
+            record = node_record(node)
+        except SourceError as exc:
+            answer.add(exc, ident)
+            continue
+        if record.ids["escholarship"] != ident:
+            record.extra["requested_id"] = ident
+        answer.add(record, ident)
+    return answer
 
 
 def fetch_items(fetch: Fetch, idents: list[str]) -> tuple[dict[str, Record],
@@ -358,24 +398,16 @@ def fetch_items(fetch: Fetch, idents: list[str]) -> tuple[dict[str, Record],
     for start in range(0, len(idents), ITEMS_PER_QUERY):
         chunk = idents[start:start + ITEMS_PER_QUERY]
         try:
-            data = fetch(query_url(items_query(chunk)))
+            answer = fetch(query_url(items_query(chunk)),
+                           partial(items_answer, idents=chunk))
         except BlockedError:
             raise
         except SourceError as exc:
             errors.update((ident, exc) for ident in chunk)
             continue
-        for n, ident in enumerate(chunk):
-            node = data.get(f"i{n}")
-            if not isinstance(node, dict):
-                errors[ident] = SourceError(f"the eScholarship API knows no item {ident}",
-                                            url=item_url(ident))
-                continue
-            try:
-                record = node_record(node)
-            except SourceError as exc:
-                errors[ident] = exc
-                continue
-            if record.ids["escholarship"] != ident:
-                record.extra["requested_id"] = ident
-            records[ident] = record
+        for ident, item in zip(chunk, (item for _, item in answer.entries), strict=True):
+            if isinstance(item, Record):
+                records[ident] = item
+            elif isinstance(item, SourceError):
+                errors[ident] = item
     return records, errors

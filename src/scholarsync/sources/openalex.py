@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -45,11 +47,13 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import rules
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
+    from scholarsync.net.client import Page
 
 KIND = "openalex"
 API = "https://api.openalex.org"
@@ -247,6 +251,30 @@ def work_record(work: dict[str, Any], today: str) -> Record:
                   citations_read=today if citations is not None else None)
 
 
+def works_answer(body: dict[str, Any], url: str, today: str) -> Answer:
+    """One page of an author's works: each work's record (None for paratext) or problem, by
+    its id (None for an item that is no object), and the cursor, count and result count."""
+    meta, results = _dict(body.get("meta")), body.get("results")
+    if not isinstance(results, list):
+        raise ParseError(f"{url}: not an OpenAlex works page (no results list)", url=url)
+    answer = Answer(info={"next": _text(meta.get("next_cursor")) or None,
+                          "count": meta.get("count"), "results": len(results)})
+    for work in results:
+        if not isinstance(work, dict):
+            answer.add(Problem("error", "a work of the OpenAlex answer is not an object", url,
+                               source=KIND))
+            continue
+        ident = short_id(work.get("id"))
+        if work.get("is_paratext") is True:
+            answer.add(None, ident)
+            continue
+        try:
+            answer.add(work_record(work, today), ident)
+        except SourceError as exc:
+            answer.add(Problem("error", str(exc), exc.url or url, source=KIND), ident)
+    return answer
+
+
 @dataclass
 class Listing:
     """What an author's works listing yielded (records so far, whether it is whole)."""
@@ -310,6 +338,15 @@ class OpenalexSource(WebSource):
 
     def _json(self, url: str, key: str) -> dict[str, Any]:
         """One answer as a JSON object; an unusable one is dropped from the cache."""
+        page = self._page(url, key)
+        try:
+            return json_object(page.text, url, "OpenAlex")
+        except ParseError:
+            self.context.http.forget(url)
+            raise
+
+    def _page(self, url: str, key: str) -> Page:
+        """One answer (a 401 or 403 is a block: rate limited, or a bad key)."""
         from scholarsync.net.client import HttpStatusError, NotFoundError
 
         try:
@@ -323,8 +360,17 @@ class OpenalexSource(WebSource):
                                    f"rate limited, or the key in {KEY_ENV} is not valid",
                                    url=url) from None
             raise
+        return page
+
+    def _answer(self, url: str, key: str, parse: Callable[[dict[str, Any]], Answer],
+                *options: str) -> Answer:
+        """``parse`` of one answer's JSON object (from the records cache when the answer and
+        ``options`` are unchanged); an unusable answer is dropped from the HTTP cache."""
+        page = self._page(url, key)
         try:
-            return json_object(page.text, url, "OpenAlex")
+            return parse_answer(self.context.records, KIND, url, page.text,
+                                lambda: parse(json_object(page.text, url, "OpenAlex")),
+                                *options)
         except ParseError:
             self.context.http.forget(url)
             raise
@@ -359,12 +405,9 @@ class OpenalexSource(WebSource):
                              f"{MAX_PAGES} pages of {PAGE_SIZE} works (partial list)", url, urls,
                              level="warning")
             try:
-                body = self._json(url, key)
-                meta, results = _dict(body.get("meta")), body.get("results")
-                if not isinstance(results, list):
-                    self.context.http.forget(url)
-                    raise ParseError(f"{url}: not an OpenAlex works page (no results list)",
-                                     url=url)
+                answer = dated(self._answer(url, key, partial(works_answer, url=url,
+                                                              today=UNDATED)),
+                               self.context.today)
             except BlockedError:
                 raise
             except SourceError as exc:
@@ -374,28 +417,20 @@ class OpenalexSource(WebSource):
                              f"{listing.pages} pages: {exc}", url, urls)
             listing.pages += 1
             urls.append(url)
-            following = _text(meta.get("next_cursor")) or None
-            total = meta.get("count")
-            if not results and following:
+            following, total = answer.info["next"], answer.info["count"]
+            if not answer.info["results"] and following:
                 return _stop(listing, f"OpenAlex sent an empty page of {author}'s works "
                              f"(page {listing.pages}) with a cursor; list kept partial", url,
                              urls)
-            for work in results:
-                if not isinstance(work, dict):
-                    listing.problems.append(Problem("error", "a work of the OpenAlex answer "
-                                                    "is not an object", url, source=KIND))
-                    continue
-                ident = short_id(work.get("id"))
-                if ident in seen_works:
-                    continue  # a cursor that repeats works
-                seen_works.add(ident)
-                if work.get("is_paratext") is True:
-                    continue
-                try:
-                    listing.records.append(work_record(work, self.context.today))
-                except SourceError as exc:
-                    listing.problems.append(Problem("error", str(exc), exc.url or url,
-                                                    source=KIND))
+            for ident, item in answer.entries:
+                if ident is not None:
+                    if ident in seen_works:
+                        continue  # a cursor that repeats works
+                    seen_works.add(ident)
+                if isinstance(item, Record):
+                    listing.records.append(item)
+                elif isinstance(item, Problem):
+                    listing.problems.append(item)
             if following is None or (isinstance(total, int) and len(seen_works) >= total):
                 return listing
             if following in seen_cursors or following == cursor:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from scholarsync.core.normalize import (
@@ -41,11 +43,13 @@ from scholarsync.core.normalize import (
 from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.sources import rules
+from scholarsync.sources.answers import Answer, parse_answer
 from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
+    from scholarsync.net.client import Page
 
 KIND = "orcid"
 API = "https://pub.orcid.org/v3.0"
@@ -312,6 +316,29 @@ def bulk_works(body: dict[str, Any], url: str) -> tuple[dict[str, dict[str, Any]
     return works, errors
 
 
+def summary_record(ident: str, work: dict[str, Any]) -> Record | Problem:
+    """The record of one work (full or summary) of ``ident``, or the problem it has."""
+    try:
+        return work_record(ident, work)
+    except SourceError as exc:
+        return Problem("error", str(exc), exc.url, source=KIND)
+
+
+def summaries_answer(body: dict[str, Any], url: str) -> Answer:
+    """A works document: the put-codes of its preferred summaries, in order (``codes``)."""
+    return Answer(info={"codes": [str(s["put-code"]) for s in preferred_summaries(body, url)]})
+
+
+def bulk_answer(body: dict[str, Any], url: str, ident: str) -> Answer:
+    """A bulk works answer: each full work's record or problem by put-code, and the messages
+    of its per-work errors (``errors``)."""
+    works, errors = bulk_works(body, url)
+    answer = Answer(info={"errors": errors})
+    for code, work in works.items():
+        answer.add(summary_record(ident, work), code)
+    return answer
+
+
 IDENTIFIER = IdentifierSpec("orcid", decisive=True, exclusive=False, label="ORCID")
 
 
@@ -348,35 +375,37 @@ class OrcidSource(WebSource):
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def _json(self, url: str) -> dict[str, Any]:
-        """One answer as a JSON object; an unusable one is dropped from the cache."""
+    def _page(self, url: str) -> Page:
+        """One answer (a refused token is named)."""
         from scholarsync.net.client import HttpStatusError
 
         headers = self._headers()
         try:
-            page = self.get(url, expect="json", headers=headers)
+            return self.get(url, expect="json", headers=headers)
         except HttpStatusError as exc:
             if exc.status in (401, 403) and "Authorization" in headers:
                 raise SourceError(f"{url}: ORCID refused the token in {TOKEN_ENV} (HTTP "
                                   f"{exc.status}); renew it, or unset it to read the public "
                                   "record without one", url=url) from None
             raise
+
+    def _parsed(self, url: str, parse: Callable[[dict[str, Any]], Answer],
+                ident: str) -> tuple[Answer, Page]:
+        """``parse`` of one answer's JSON object (from the records cache when the answer is
+        unchanged), and the answer; an unusable one is dropped from the HTTP cache."""
+        page = self._page(url)
         try:
-            return parse_json(page.text, url)
+            return parse_answer(self.context.records, KIND, url, page.text,
+                                lambda: parse(parse_json(page.text, url)), ident), page
         except ParseError:
             self.context.http.forget(url)
             raise
 
-    def _works(self, ident: str) -> tuple[list[Record], list[Problem], bool]:
-        url = works_url(ident)
-        try:
-            summaries = preferred_summaries(self._json(url), url)
-        except ParseError:
-            self.context.http.forget(url)  # JSON, but not a works document
-            raise
-        codes = sorted({str(s["put-code"]) for s in summaries}, key=lambda c: (len(c), c))
-        full: dict[str, dict[str, Any]] = {}
-        problems: list[Problem] = []
+    def _bulk(self, ident: str, codes: list[str], url: str,
+              problems: list[Problem]) -> tuple[dict[str, Record | Problem], set[str]]:
+        """The full works of ``codes`` (a record or problem by put-code), and the put-codes
+        not read (beyond the bulk reads allowed, or in a bulk read that failed)."""
+        full: dict[str, Record | Problem] = {}
         failed: set[str] = set()
         if len(codes) > BULK_SIZE * MAX_BULK:
             problems.append(Problem("warning", f"ORCID record {ident} lists {len(codes)} works; "
@@ -387,30 +416,44 @@ class OrcidSource(WebSource):
             chunk = codes[start:start + BULK_SIZE]
             chunk_url = bulk_url(ident, chunk)
             try:
-                works, errors = bulk_works(self._json(chunk_url), chunk_url)
+                answer = self._parsed(chunk_url, partial(bulk_answer, url=chunk_url,
+                                                         ident=ident), ident)[0]
             except BlockedError:
                 raise  # refused: the whole source stands on its last good data
             except SourceError as exc:
-                if isinstance(exc, ParseError):
-                    self.context.http.forget(chunk_url)
                 failed.update(chunk)
                 problems.append(Problem("error", f"{len(chunk)} ORCID works not read: {exc}",
                                         chunk_url, source=KIND))
                 continue
-            full.update(works)
-            for message in errors:
+            full.update((code, item) for code, item in answer.entries
+                        if code is not None and isinstance(item, Record | Problem))
+            for message in answer.info["errors"]:
                 problems.append(Problem("warning", f"ORCID could not give one work in full "
                                         f"({message}); its summary is used", chunk_url,
                                         source=KIND))
+        return full, failed
+
+    def _works(self, ident: str) -> tuple[list[Record], list[Problem], bool]:
+        url = works_url(ident)
+        listed, page = self._parsed(url, partial(summaries_answer, url=url), ident)
+        order: list[str] = listed.info["codes"]
+        codes = sorted(set(order), key=lambda c: (len(c), c))
+        problems: list[Problem] = []
+        full, failed = self._bulk(ident, codes, url, problems)
+        summaries: list[dict[str, Any]] | None = None
         records: list[Record] = []
-        for summary in summaries:
-            code = str(summary["put-code"])
+        for n, code in enumerate(order):
             if code in failed:
                 continue
-            try:
-                records.append(work_record(ident, full.get(code, summary)))
-            except SourceError as exc:
-                problems.append(Problem("error", str(exc), exc.url, source=KIND))
+            item = full.get(code)
+            if item is None:  # no full work: its summary (the works document parsed again)
+                if summaries is None:
+                    summaries = preferred_summaries(parse_json(page.text, url), url)
+                item = summary_record(ident, summaries[n])
+            if isinstance(item, Record):
+                records.append(item)
+            else:
+                problems.append(item)
         return records, problems, not failed
 
     def inspect(self, target: str) -> list[Record]:

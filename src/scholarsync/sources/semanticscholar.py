@@ -40,11 +40,13 @@ from scholarsync.errors import BlockedError, ParseError, SourceError
 from scholarsync.model import IdentifierSpec, Origin, Person, Problem, Record, SourceResult
 from scholarsync.net.blocks import BlockRule
 from scholarsync.sources import rules
+from scholarsync.sources.answers import UNDATED, Answer, dated, parse_answer
 from scholarsync.sources.base import WebSource, json_object
 from scholarsync.sources.meta import clean_text, html_to_text
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
+    from scholarsync.net.client import Page
 
 KIND = "semanticscholar"
 API = "https://api.semanticscholar.org/graph/v1"
@@ -179,6 +181,24 @@ def paper_record(paper: dict[str, Any], today: str) -> Record:
                   citations=citations, citations_read=today if citations is not None else None)
 
 
+def papers_answer(body: dict[str, Any], url: str, today: str) -> Answer:
+    """One page of an author's papers: each paper's record or problem by its paperId (None
+    without one), the ``next`` offset and the number of papers."""
+    papers, following = page_papers(body, url)
+    answer = Answer(info={"next": following, "papers": len(papers)})
+    for paper in papers:
+        if not isinstance(paper, dict):
+            answer.add(Problem("error", "a paper of the Semantic Scholar answer is not an "
+                               "object", url, source=KIND))
+            continue
+        ident = _text(paper.get("paperId")).lower() or None
+        try:
+            answer.add(paper_record(paper, today), ident)
+        except SourceError as exc:
+            answer.add(Problem("error", str(exc), exc.url or url, source=KIND), ident)
+    return answer
+
+
 @dataclass
 class Listing:
     """What an author's papers listing yielded (records so far, whether it is whole)."""
@@ -250,8 +270,21 @@ class SemanticscholarSource(WebSource):
             headers["x-api-key"] = key
         return headers
 
-    def _json(self, url: str) -> dict[str, Any]:
-        """One answer as a JSON object; an unusable one is dropped from the cache."""
+    def _answer(self, url: str) -> Answer:
+        """One papers page, parsed (from the records cache when it is unchanged); an unusable
+        answer is dropped from the HTTP cache."""
+        page = self._page(url)
+        try:
+            return dated(parse_answer(self.context.records, KIND, url, page.text,
+                                      lambda: papers_answer(json_object(
+                                          page.text, url, "Semantic Scholar"), url, UNDATED)),
+                         self.context.today)
+        except ParseError:
+            self.context.http.forget(url)
+            raise
+
+    def _page(self, url: str) -> Page:
+        """One answer (a 401 or 403 is a block)."""
         from scholarsync.net.client import HttpStatusError
 
         headers = self._headers()
@@ -264,11 +297,7 @@ class SemanticscholarSource(WebSource):
                 raise BlockedError(f"{url}: Semantic Scholar {why} (HTTP {exc.status})",
                                    url=url) from None
             raise
-        try:
-            return json_object(page.text, url, "Semantic Scholar")
-        except ParseError:
-            self.context.http.forget(url)
-            raise
+        return page
 
     def listing(self, author: str) -> Listing:
         """Every paper of ``author``, page by page. The first page's failure is raised; a
@@ -288,8 +317,7 @@ class SemanticscholarSource(WebSource):
                 return _stop(listing, f"Semantic Scholar listing of {author} stopped after "
                              f"{MAX_PAGES} pages (partial list)", url, urls, level="warning")
             try:
-                body = self._json(url)
-                papers, following = page_papers(body, url)
+                answer = self._answer(url)
             except NotFoundError:
                 if listing.pages == 0:
                     raise SourceError(f"Semantic Scholar knows no author {author} ({url})",
@@ -307,25 +335,20 @@ class SemanticscholarSource(WebSource):
             listing.pages += 1
             urls.append(url)
             seen_offsets.add(offset)
-            if not papers and following is not None:
+            following = answer.info["next"]
+            if not answer.info["papers"] and following is not None:
                 return _stop(listing, f"Semantic Scholar sent an empty page of {author}'s "
                              f"papers (offset {offset}) with a next offset; list kept partial",
                              url, urls)
-            for paper in papers:
-                if not isinstance(paper, dict):
-                    listing.problems.append(Problem("error", "a paper of the Semantic Scholar "
-                                                    "answer is not an object", url,
-                                                    source=KIND))
-                    continue
-                ident = _text(paper.get("paperId")).lower()
-                if ident and ident in seen_papers:
-                    continue
-                seen_papers.add(ident)
-                try:
-                    listing.records.append(paper_record(paper, self.context.today))
-                except SourceError as exc:
-                    listing.problems.append(Problem("error", str(exc), exc.url or url,
-                                                    source=KIND))
+            for ident, item in answer.entries:
+                if ident is not None:
+                    if ident in seen_papers:
+                        continue
+                    seen_papers.add(ident)
+                if isinstance(item, Record):
+                    listing.records.append(item)
+                elif isinstance(item, Problem):
+                    listing.problems.append(item)
             if following is None:
                 return listing
             if following in seen_offsets or following <= offset:
