@@ -22,6 +22,7 @@ from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.match import group_records
+from scholarsync.core.mergecache import group_cached
 from scholarsync.core.normalize import (
     STOP_WORDS,
     fold,
@@ -30,6 +31,7 @@ from scholarsync.core.normalize import (
     parse_bibtex_names,
 )
 from scholarsync.model import Conflict, Problem, Publication, Record, Rules, Work
+from scholarsync.recordcache import RecordCache
 
 _VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue
 _NAME_FIELDS = ("author", "editor")
@@ -50,14 +52,17 @@ class MergeResult:
 
 def merge_records(records: list[Record], cfg: MatchConfig,
                   rules: Rules | None = None,
-                  joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
+                  joins: list[tuple[Record, Record]] | None = None,
+                  cache: RecordCache | None = None) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
     by default, what the registered sources declare. ``joins`` are pairs of records known
     to be versions of one work (a preprint and its published version, by a relation a
-    source stated): their works become one even though their DOIs differ."""
+    source stated): their works become one even though their DOIs differ. ``cache``: the
+    run's records cache, where matching keeps its state for the next run
+    (:mod:`scholarsync.core.mergecache`; the result is the same without it)."""
     with gc_paused():
-        return _Merger(rules or registry.rules()).merge(records, cfg, joins or [])
+        return _Merger(rules or registry.rules(), cache).merge(records, cfg, joins or [])
 
 
 def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
@@ -73,15 +78,19 @@ def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
 class _Merger:
     """One merge run: the sources' rules, applied to every cluster."""
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, cache: RecordCache | None = None):
         self.rules = rules
+        self.cache = cache
 
     def merge(self, records: list[Record], cfg: MatchConfig,
               joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
         position = {id(r): i for i, r in enumerate(records)}
         unscored: list[tuple[str, int]] = []
-        clusters = _joined(group_records(records, cfg, self.rules, unscored), joins or [],
-                           position)
+        if self.cache is None:
+            grouped = group_records(records, cfg, self.rules, unscored)
+        else:
+            grouped = group_cached(records, cfg, self.rules, self.cache, unscored)
+        clusters = _joined(grouped, joins or [], position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)
         if unscored:
