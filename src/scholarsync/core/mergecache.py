@@ -39,6 +39,8 @@ log = logging.getLogger("scholarsync")
 FORMAT = 1
 _SAFE_BLOCK = 2000  # a block of at most this many records is scored in full (2M pairs)
 _NO_CLASS = "-"  # the class of a record without blocks (no title)
+_SIG_LENGTH = 24  # hex digits of a record signature
+_DEAD = "-" * _SIG_LENGTH  # the signature of a slot whose record is gone
 
 
 def record_sig(record: Record) -> str:
@@ -122,22 +124,24 @@ def _unpack(text: str, code: str) -> array:
 
 @dataclass
 class MatchState:
-    """What one run's matching leaves for the next (positions are that run's)."""
+    """What the runs so far left for the next. Records are named by *slot*: the place in
+    ``sigs`` a record got when it first came; a record gone leaves a dead slot (``_DEAD``)
+    and its hashes stay in the (append-only) arrays until a full run writes a fresh state."""
 
-    sigs: list[str]  # content signature of each record
-    classes: list[str]  # class hash of each record (_NO_CLASS: none)
-    block_hashes: array  # (hash, position) of every block of every record
-    block_pos: array
-    id_hashes: array  # (hash, position) of every decisive id of every record
-    id_pos: array
-    id_edges: list[tuple[int, Edge]]  # (id hash, edge)
-    fuzzy_edges: list[Edge]
-    exclusive: dict[int, dict[str, str]]  # of the edges' records that have exclusive values
+    sigs: list[str]  # content signature of the record in each slot
+    classes: list[str]  # class hash of each slot's record (_NO_CLASS: none)
+    block_hashes: array  # (hash, slot) of every block of every record
+    block_slots: array
+    id_hashes: array  # (hash, slot) of every decisive id of every record
+    id_slots: array
+    id_edges: list[tuple[int, Edge]]  # (id hash, edge between slots)
+    fuzzy_edges: list[Edge]  # between slots
+    exclusive: dict[int, dict[str, str]]  # of the edges' slots that have exclusive values
 
     def data(self) -> dict[str, Any]:
         return {"sigs": "".join(self.sigs), "classes": ",".join(self.classes),
-                "blocks": [_pack(self.block_hashes), _pack(self.block_pos)],
-                "ids": [_pack(self.id_hashes), _pack(self.id_pos)],
+                "blocks": [_pack(self.block_hashes), _pack(self.block_slots)],
+                "ids": [_pack(self.id_hashes), _pack(self.id_slots)],
                 "id_edges": [[tag, key[0], key[1], key[2], i, j]
                              for tag, (key, i, j) in self.id_edges],
                 "fuzzy_edges": [[key[0], key[1], key[2], i, j]
@@ -148,27 +152,39 @@ class MatchState:
     def from_data(cls, data: dict[str, Any]) -> MatchState:
         """The state of :meth:`data` output (any malformation raises)."""
         text = data["sigs"]
-        sigs = [text[k:k + 24] for k in range(0, len(text), 24)]
+        if len(text) % _SIG_LENGTH:
+            raise ValueError("signatures cut short")
+        sigs = [text[k:k + _SIG_LENGTH] for k in range(0, len(text), _SIG_LENGTH)]
         classes = data["classes"].split(",") if sigs else []
-        block_hashes, block_pos = (_unpack(data["blocks"][0], "I"),
-                                   _unpack(data["blocks"][1], "i"))
-        id_hashes, id_pos = _unpack(data["ids"][0], "I"), _unpack(data["ids"][1], "i")
-        if (len(classes) != len(sigs) or len(block_hashes) != len(block_pos)
-                or len(id_hashes) != len(id_pos)):
+        block_hashes, block_slots = (_unpack(data["blocks"][0], "I"),
+                                     _unpack(data["blocks"][1], "i"))
+        id_hashes, id_slots = _unpack(data["ids"][0], "I"), _unpack(data["ids"][1], "i")
+        if (len(classes) != len(sigs) or len(block_hashes) != len(block_slots)
+                or len(id_hashes) != len(id_slots)):
             raise ValueError("inconsistent matching state")
-        id_edges = [(int(tag), ((int(rank), tuple(a), tuple(b)), int(i), int(j)))
+        id_edges = [(int(tag), ((int(rank), _sig(a), _sig(b)), int(i), int(j)))
                     for tag, rank, a, b, i, j in data["id_edges"]]
-        fuzzy = [((float(w), tuple(a), tuple(b)), int(i), int(j))
+        fuzzy = [((float(w), _sig(a), _sig(b)), int(i), int(j))
                  for w, a, b, i, j in data["fuzzy_edges"]]
         exclusive = {int(i): {str(k): str(v) for k, v in values.items()}
                      for i, values in data["exclusive"]}
-        size = len(sigs)
-        positions = [p for _, (_, i, j) in id_edges for p in (i, j)]
-        positions += [p for _, i, j in fuzzy for p in (i, j)]
-        if any(not 0 <= p < size for p in (*positions, *block_pos, *id_pos, *exclusive)):
+        ends = [p for _, (_, i, j) in id_edges for p in (i, j)]
+        ends += [p for _, i, j in fuzzy for p in (i, j)]
+        ends += exclusive
+        slots = [array("i", ends), block_slots, id_slots]
+        if any(a and not (min(a) >= 0 and max(a) < len(sigs)) for a in slots):
             raise ValueError("matching state names records it does not have")
-        return cls(sigs, classes, block_hashes, block_pos, id_hashes, id_pos, id_edges, fuzzy,
-                   exclusive)
+        return cls(sigs, classes, block_hashes, block_slots, id_hashes, id_slots, id_edges,
+                   fuzzy, exclusive)
+
+
+def _sig(data: list[Any]) -> tuple:
+    """A :attr:`Features.sig` from JSON (source, location, line, key, title key, year)."""
+    source, location, line, key, title, year = data
+    if not all(isinstance(v, str) for v in (source, location, key, title)) or not all(
+            type(v) is int for v in (line, year)):
+        raise ValueError("not a record's sort key")
+    return (source, location, line, key, title, year)
 
 
 def state_key(cache: RecordCache, cfg: MatchConfig, rules: Rules) -> str:
@@ -181,17 +197,17 @@ def group_cached(records: list[Record], cfg: MatchConfig, rules: Rules, cache: R
                  unscored: list[tuple[str, int]]) -> list[list[Record]]:
     """:func:`match.group_records` of ``records``, reusing (and leaving for the next run) the
     matching state in ``cache``."""
-    if cache.folder is None:
-        return match.group_records(records, cfg, rules, unscored)
-    try:
-        sigs = [record_sig(r) for r in records]
-    except (ValueError, TypeError):  # a value marshal cannot write: no state
-        return match.group_records(records, cfg, rules, unscored)
-    if not _distinct(records, sigs):
+    sigs = _signatures(records) if cache.folder is not None else None
+    if sigs is None:
         return match.group_records(records, cfg, rules, unscored)
     key = state_key(cache, cfg, rules)
     state = _load(cache, key)
-    found = None if state is None else _incremental(records, sigs, state, cfg, rules)
+    found = None
+    if state is not None:
+        try:
+            found = _incremental(records, sigs, state, cfg, rules)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # a state that lied
+            log.debug("records cache: matching state unusable (%s); matching all records", exc)
     if found is None:
         feats, id_edges, fuzzy_edges = match.match_edges(records, cfg, rules, unscored)
         groups = match.clusters_of(records, lambda i: match.exclusive_values(feats[i]),
@@ -201,16 +217,28 @@ def group_cached(records: list[Record], cfg: MatchConfig, rules: Rules, cache: R
         return groups
     groups, new_state = found
     log.info("matching: the last run's matches reused for the unchanged records")
-    cache.store(key, new_state.data())
+    if new_state is not None:
+        cache.store(key, new_state.data())
     return groups
 
 
-def _distinct(records: list[Record], sigs: list[str]) -> bool:
-    """Whether no two records have one signature, nor one place (source, location, line,
-    key, year: then edge sort keys never tie and their order is the records' content's)."""
-    places = {(r.source, r.origin.location, r.origin.line or 0, r.key, r.year or 0)
-              for r in records}
-    return len(places) == len(records) and len(set(sigs)) == len(sigs)
+def _signatures(records: list[Record]) -> list[str] | None:
+    """Each record's :func:`record_sig`, or None when two records have one signature or one
+    place (source, location, line, key, year: then edge sort keys could tie and their order
+    would depend on positions), or a value marshal cannot write."""
+    places = set()
+    sigs = []
+    try:
+        for record in records:
+            origin = record.origin
+            places.add((record.source, origin.location, origin.line or 0, record.key,
+                        record.year or 0))
+            sigs.append(record_sig(record))
+    except (ValueError, TypeError):
+        return None
+    if len(places) != len(records) or len(set(sigs)) != len(sigs):
+        return None
+    return sigs
 
 
 def _load(cache: RecordCache, key: str) -> MatchState | None:
@@ -220,113 +248,120 @@ def _load(cache: RecordCache, key: str) -> MatchState | None:
     cache.used.add(key)  # (overwritten at the end of the run; not logged as a parsed input)
     try:
         return MatchState.from_data(stored["data"])
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         log.debug("records cache: matching state unusable (%s); matching all records", exc)
         return None
 
 
 def _cold_state(sigs: list[str], feats: list[Features], id_edges: list[Edge],
                 fuzzy_edges: list[Edge], rules: Rules) -> MatchState:
-    block_hashes, block_pos, id_hashes, id_pos = array("I"), array("i"), array("I"), array("i")
+    """The state of a full run (slots are positions)."""
+    block_hashes, block_slots, id_hashes, id_slots = array("I"), array("i"), array("I"), array("i")
     for i, feat in enumerate(feats):
         for h in _block_hashes(feat):
             block_hashes.append(h)
-            block_pos.append(i)
+            block_slots.append(i)
         for rank, value in _id_keys(feat, rules.decisive):
             id_hashes.append(_id_hash(rank, value))
-            id_pos.append(i)
+            id_slots.append(i)
     decisive = rules.decisive
     tagged = [(_id_hash(key[0], feats[i].ids[decisive[key[0]]]), (key, i, j))
               for key, i, j in id_edges]
     ends = {p for _, i, j in (*id_edges, *fuzzy_edges) for p in (i, j)}
     exclusive = {i: values for i in ends if (values := _plain_exclusive(feats[i]))}
-    return MatchState(sigs, [_class_hash(f) for f in feats], block_hashes, block_pos,
-                      id_hashes, id_pos, tagged, fuzzy_edges, exclusive)
+    return MatchState(sigs, [_class_hash(f) for f in feats], block_hashes, block_slots,
+                      id_hashes, id_slots, tagged, fuzzy_edges, exclusive)
 
 
 def _plain_exclusive(feat: Features) -> dict[str, str]:
     return {name: next(iter(values)) for name, values in match.exclusive_values(feat).items()}
 
 
-def _remap(hashes: array, positions: array, old2new: list[int], wanted: set[int]
-           ) -> tuple[array, array, dict[int, set[int]]]:
-    """The (hash, position) pairs of the kept records in this run's positions, and the
-    positions of each ``wanted`` hash."""
-    new_hashes, new_pos = array("I"), array("i")
-    buckets: dict[int, set[int]] = defaultdict(set)
-    for h, p in zip(hashes, positions, strict=True):
-        q = old2new[p]
-        if q >= 0:
-            new_hashes.append(h)
-            new_pos.append(q)
-            if h in wanted:
-                buckets[h].add(q)
-    return new_hashes, new_pos, buckets
+def _find(hashes: array, wanted: set[int]) -> dict[int, list[int]]:
+    """The indices in ``hashes`` of each ``wanted`` hash (a byte search, not a loop)."""
+    raw = hashes.tobytes()
+    size = hashes.itemsize
+    found: dict[int, list[int]] = {}
+    for h in wanted:
+        needle = array(hashes.typecode, [h]).tobytes()
+        at = raw.find(needle)
+        while at >= 0:
+            if at % size == 0:
+                found.setdefault(h, []).append(at // size)
+            at = raw.find(needle, at + 1)
+    return found
 
 
 class _Update:
-    """One incremental run: the previous state mapped onto this run's records."""
+    """One incremental run: the previous state mapped onto this run's records (which get
+    slots: added ones new slots at the end)."""
 
     def __init__(self, records: list[Record], sigs: list[str], state: MatchState,
-                 old2new: list[int], new2old: list[int], cfg: MatchConfig, rules: Rules):
+                 slot2new: list[int], new2slot: list[int], cfg: MatchConfig, rules: Rules):
         self.records = records
-        self.sigs = sigs
         self.state = state
-        self.old2new = old2new
         self.cfg = cfg
         self.rules = rules
-        self.feats = _LazyFeatures(records, cfg, rules)
-        self.added = [i for i, o in enumerate(new2old) if o < 0]
-        self.removed = [o for o, i in enumerate(old2new) if i < 0]
-        feats = self.feats
-        self.classes = [state.classes[o] if o >= 0 else _class_hash(feats[i])
-                        for i, o in enumerate(new2old)]
+        self.feats = feats = _LazyFeatures(records, cfg, rules)
+        self.removed = [slot for slot, i in enumerate(slot2new)
+                        if i < 0 and state.sigs[slot] != _DEAD]
+        self.added = [i for i, slot in enumerate(new2slot) if slot < 0]
+        for i in self.added:
+            new2slot[i] = len(state.sigs)
+            slot2new.append(i)
+            state.sigs.append(sigs[i])
+            state.classes.append(_class_hash(feats[i]))
+        for slot in self.removed:
+            state.sigs[slot] = _DEAD
+        self.slot2new = slot2new
+        self.new2slot = new2slot
 
-    def fuzzy(self) -> tuple[list[Edge], array, array] | None:
-        """Every fuzzy edge of this run, and the block hashes (None: a block grew too large to
+    def fuzzy(self) -> list[Edge] | None:
+        """Every fuzzy edge of this run, between positions (None: a block grew too large to
         be sure it is scored in full)."""
-        state, feats, classes = self.state, self.feats, self.classes
-        touched = {classes[i] for i in self.added} | {state.classes[o] for o in self.removed}
+        state, feats, slot2new = self.state, self.feats, self.slot2new
+        touched = {state.classes[self.new2slot[i]] for i in self.added}
+        touched.update(state.classes[slot] for slot in self.removed)
         touched.discard(_NO_CLASS)
         members: dict[str, list[int]] = defaultdict(list)
         if touched:
-            for i, c in enumerate(classes):
-                if c in touched:
-                    members[c].append(i)
+            for slot, c in enumerate(state.classes):
+                if c in touched and slot2new[slot] >= 0:
+                    members[c].append(slot2new[slot])
         for group in members.values():
             group.sort(key=lambda i: feats[i].sig)
         wanted = {h for group in members.values() for h in _block_hashes(feats[group[0]])}
-        hashes, positions, buckets = _remap(state.block_hashes, state.block_pos, self.old2new,
-                                            wanted)
+        found = _find(state.block_hashes, wanted)
+        buckets = {h: {q for k in at if (q := slot2new[state.block_slots[k]]) >= 0}
+                   for h, at in found.items()}
         for i in self.added:
             for h in _block_hashes(feats[i]):
-                hashes.append(h)
-                positions.append(i)
+                state.block_hashes.append(h)
+                state.block_slots.append(self.new2slot[i])
                 if h in wanted:
-                    buckets[h].add(i)
+                    buckets.setdefault(h, set()).add(i)
         if any(len(bucket) > _SAFE_BLOCK for bucket in buckets.values()):
             return None
         inside = {i for group in members.values() for i in group}
-        old2new = self.old2new
-        edges = [(key, old2new[i], old2new[j]) for key, i, j in state.fuzzy_edges
-                 if old2new[i] >= 0 and old2new[j] >= 0
-                 and old2new[i] not in inside and old2new[j] not in inside]
+        edges = [(key, slot2new[i], slot2new[j]) for key, i, j in state.fuzzy_edges
+                 if slot2new[i] >= 0 and slot2new[j] >= 0
+                 and slot2new[i] not in inside and slot2new[j] not in inside]
         for c, group in members.items():
             if len(group) > 1:
                 edges.extend(match.copy_edges(group, feats, self.records, self.cfg))
             edges.extend(self._neighbours(c, group, members, buckets))
-        return edges, hashes, positions
+        return edges
 
     def _neighbours(self, c: str, group: list[int], members: dict[str, list[int]],
                     buckets: dict[int, set[int]]) -> list[Edge]:
         """The edges between class ``c`` (changed) and the classes sharing a block with it
         (between two changed classes, found from the lesser one's side)."""
-        feats, classes = self.feats, self.classes
+        feats, classes, new2slot = self.feats, self.state.classes, self.new2slot
         rep = feats[group[0]]
         others: dict[str, set[int]] = defaultdict(set)
         for h in _block_hashes(rep):
             for p in buckets.get(h, ()):
-                d = classes[p]
+                d = classes[new2slot[p]]
                 if d != c and d != _NO_CLASS and not (d in members and d < c):
                     others[d].add(p)
         blocks = set(rep.blocks)
@@ -338,21 +373,25 @@ class _Update:
                 edges.extend(match.class_edges(feats, group, other, self.cfg))
         return edges
 
-    def ids(self) -> tuple[list[tuple[int, Edge]], array, array]:
-        """Every id edge of this run (with its id hash), and the id hashes."""
-        state, feats, old2new = self.state, self.feats, self.old2new
+    def ids(self) -> list[tuple[int, Edge]]:
+        """Every id edge of this run (with its id hash), between positions."""
+        state, feats, slot2new = self.state, self.feats, self.slot2new
         decisive = self.rules.decisive
-        wanted = {h for h, p in zip(state.id_hashes, state.id_pos, strict=True)
-                  if old2new[p] < 0} if self.removed else set()
+        wanted: set[int] = set()
+        if self.removed:
+            removed = set(self.removed)
+            wanted.update(h for h, slot in zip(state.id_hashes, state.id_slots, strict=True)
+                          if slot in removed)
         own = [(i, _id_hash(rank, value)) for i in self.added
                for rank, value in _id_keys(feats[i], decisive)]
         wanted.update(h for _, h in own)
-        hashes, positions, buckets = _remap(state.id_hashes, state.id_pos, old2new, wanted)
+        buckets = {h: {q for k in at if (q := slot2new[state.id_slots[k]]) >= 0}
+                   for h, at in _find(state.id_hashes, wanted).items()}
         for i, h in own:
-            hashes.append(h)
-            positions.append(i)
-            buckets[h].add(i)
-        edges = [(tag, (key, old2new[i], old2new[j])) for tag, (key, i, j) in state.id_edges
+            state.id_hashes.append(h)
+            state.id_slots.append(self.new2slot[i])
+            buckets.setdefault(h, set()).add(i)
+        edges = [(tag, (key, slot2new[i], slot2new[j])) for tag, (key, i, j) in state.id_edges
                  if tag not in wanted]
         for h, bucket in buckets.items():
             groups: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -363,47 +402,53 @@ class _Update:
             for (rank, _), group in groups.items():
                 if len(group) > 1:
                     edges.extend((h, e) for e in match.id_group_edges(rank, group, feats))
-        return edges, hashes, positions
+        return edges
 
-    def exclusive(self) -> dict[int, dict[str, str]]:
-        """The kept records' stored exclusive values, in this run's positions."""
-        old2new = self.old2new
-        return {old2new[o]: values for o, values in self.state.exclusive.items()
-                if old2new[o] >= 0}
+    def finish(self, id_edges: list[tuple[int, Edge]], fuzzy_edges: list[Edge]) -> None:
+        """Keep this run's edges (and their ends' exclusive values) in the state, by slot."""
+        state, known, slot = self.state, self.feats.known, self.new2slot
+        stored = state.exclusive
+        ends = {p for _, (_, i, j) in id_edges for p in (i, j)}
+        ends.update(p for _, i, j in fuzzy_edges for p in (i, j))
+        exclusive = {}
+        for i in ends:
+            values = _plain_exclusive(known[i]) if i in known else stored.get(slot[i])
+            if values:
+                exclusive[slot[i]] = values
+        state.exclusive = exclusive
+        state.id_edges = [(tag, (key, slot[i], slot[j])) for tag, (key, i, j) in id_edges]
+        state.fuzzy_edges = [(key, slot[i], slot[j]) for key, i, j in fuzzy_edges]
 
 
 def _incremental(records: list[Record], sigs: list[str], state: MatchState, cfg: MatchConfig,
-                 rules: Rules) -> tuple[list[list[Record]], MatchState] | None:
-    """The clusters of ``records`` from the previous ``state``, and the new state (None:
-    match everything again)."""
-    old_at = {s: i for i, s in enumerate(state.sigs)}
+                 rules: Rules) -> tuple[list[list[Record]], MatchState | None] | None:
+    """The clusters of ``records`` from the previous ``state``, and the new state (None: no
+    change). None: match everything again (many changes, many dead slots, a large block)."""
+    live = {s: slot for slot, s in enumerate(state.sigs) if s != _DEAD}
     new_at = {s: i for i, s in enumerate(sigs)}
-    if len(old_at) != len(state.sigs) or len(new_at) != len(sigs):
-        return None
-    old2new = [new_at.get(s, -1) for s in state.sigs]
-    new2old = [old_at.get(s, -1) for s in sigs]
-    changes = sum(1 for o in new2old if o < 0) + sum(1 for i in old2new if i < 0)
+    slot2new = [new_at.get(s, -1) for s in state.sigs]
+    new2slot = [live.get(s, -1) for s in sigs]
+    changes = (len(sigs) - sum(1 for slot in new2slot if slot >= 0)) + (len(live) - len(
+        [i for i in slot2new if i >= 0]))
     if changes > max(64, len(records) // 4):
         return None
-    update = _Update(records, sigs, state, old2new, new2old, cfg, rules)
-    fuzzy = update.fuzzy()
-    if fuzzy is None:
+    if len(state.sigs) + changes - len(records) > max(1000, len(state.sigs) // 4):
+        return None  # many dead slots: a full run writes a compact state
+    update = _Update(records, sigs, state, slot2new, new2slot, cfg, rules)
+    fuzzy_edges = update.fuzzy()
+    if fuzzy_edges is None:
         return None
-    fuzzy_edges, block_hashes, block_pos = fuzzy
-    id_edges, id_hashes, id_pos = update.ids()
-    stored = update.exclusive()
+    id_edges = update.ids()
     known = update.feats.known
+    stored, slot_of = state.exclusive, update.new2slot
 
     def exclusive(i: int) -> dict[str, set[str]]:
         if i in known:
             return match.exclusive_values(known[i])
-        return {name: {value} for name, value in stored.get(i, {}).items()}
+        return {name: {value} for name, value in stored.get(slot_of[i], {}).items()}
 
-    plain_ids = [e for _, e in id_edges]
-    groups = match.clusters_of(records, exclusive, plain_ids, fuzzy_edges)
-    ends = {p for _, i, j in (*plain_ids, *fuzzy_edges) for p in (i, j)}
-    new_exclusive = {i: values for i in ends
-                     if (values := (_plain_exclusive(known[i]) if i in known
-                                    else stored.get(i, {})))}
-    return groups, MatchState(sigs, update.classes, block_hashes, block_pos, id_hashes, id_pos,
-                              id_edges, fuzzy_edges, new_exclusive)
+    groups = match.clusters_of(records, exclusive, [e for _, e in id_edges], fuzzy_edges)
+    if not changes and all(slot == i for i, slot in enumerate(new2slot)):
+        return groups, None
+    update.finish(id_edges, fuzzy_edges)
+    return groups, state
