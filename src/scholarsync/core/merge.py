@@ -245,7 +245,7 @@ def _single(record: Record, rules: Rules) -> Publication:
     origin = str(record.origin)
     fields = {n: v for n, v in record.fields.items() if n != "ids" and v.strip()}
     pub = Publication(
-        key=record.key if rules.is_user_owned(record.source) else "", type=record.type,
+        key=record.key if record.source in rules.user_owned else "", type=record.type,
         fields=fields,
         field_sources=dict.fromkeys(fields, origin), title=record.title,
         authors=list(record.authors), authors_truncated=record.authors_truncated,
@@ -330,7 +330,8 @@ def _assign_keys(pubs: list[Publication], position: dict[int, int],
     problems: list[Problem] = []
     taken: dict[str, Publication] = {}
     bib_pubs = sorted((p for p in pubs if p.key), key=lambda p: position[id(p.records[0])])
-    reserved = {r.key for p in bib_pubs for r in p.records if rules.is_user_owned(r.source)}
+    owned = rules.user_owned
+    reserved = {r.key for p in bib_pubs for r in p.records if r.source in owned}
     for pub in bib_pubs:
         mine: list[str] = []
         clashes: list[tuple[str, Record]] = []
@@ -363,11 +364,12 @@ def _bib_keys(pub: Publication, rules: Rules) -> list[tuple[str, Record]]:
     """Every citation key the publication's .bib records use, with biblatex ``ids``."""
     keys: list[tuple[str, Record]] = []
     for record in pub.records:
-        if not rules.is_user_owned(record.source):
+        if record.source not in rules.user_owned:
             continue
         keys.append((record.key, record))
-        keys.extend((a.strip(), record) for a in record.fields.get("ids", "").split(",")
-                    if a.strip())
+        aliases = record.fields.get("ids")
+        if aliases:
+            keys.extend((a.strip(), record) for a in aliases.split(",") if a.strip())
     return keys
 
 
@@ -387,15 +389,18 @@ def _free_key(key: str, mine: list[str], taken: dict[str, Publication],
     return f"{key}-{n}"
 
 
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]")
+
+
 def _ascii(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold(text).encode("ascii", "ignore").decode())
+    return _NOT_ASCII_WORD.sub("", fold(text).encode("ascii", "ignore").decode())
 
 
 def base_key(pub: Publication) -> str:
     """``<first author family><year><first significant title word>``, ASCII, lower-case."""
     person = next((p for p in pub.authors if not p.is_others), None)
     family = _ascii(person.family or person.literal) if person else ""
-    words = [_ascii(w) for w in fold(pub.title).split()]
+    words = (_ascii(w) for w in fold(pub.title).split())  # up to the first significant one
     word = next((w for w in words if w and w not in STOP_WORDS), "")
     return (family or "anon") + (str(pub.year) if pub.year else "") + (word or "untitled")
 
