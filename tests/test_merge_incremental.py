@@ -127,11 +127,25 @@ def edit(pool: Pool, records: list[Record]) -> list[Record]:
         elif action < 0.75:
             i = rng.randrange(len(records))
             records[i] = pool.modified(records[i])
-        elif action < 0.9:
+        elif action < 0.85:
             records.insert(at, pool.copy(rng.choice(records)))
+        elif action < 0.93:
+            records = shifted(records, rng.choice(["a.bib", "b.bib"]), rng.randint(0, 60))
         else:
             rng.shuffle(records)
     return records
+
+
+def shifted(records: list[Record], location: str, line: int) -> list[Record]:
+    """``records`` after lines were added to ``location`` at ``line``: the entries below move."""
+    found = []
+    for record in records:
+        origin = record.origin
+        if origin.location == location and origin.line is not None and origin.line >= line:
+            record = Record(**{**record.__dict__, "origin": Origin(
+                origin.source, origin.location, origin.line + 1000)})
+        found.append(record)
+    return found
 
 
 def dump(result: MergeResult) -> tuple[list[dict], list]:
@@ -174,6 +188,23 @@ def test_many_random_edits_of_a_larger_library_use_the_state(tmp_path: Path, mon
         cold = dump(merge_records(records, CFG, rules()))
         assert incremental == cold
     assert len(full) == 15  # only the cold merges matched everything
+
+
+def test_entries_moved_by_an_edit_above_them_keep_their_matches(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    rng = random.Random(3)
+    pool = Pool(rng)
+    records = [pool.record() for _ in range(600)]
+    records += [pool.copy(r) for r in records[:40]]
+    merged(records, tmp_path)
+    full: list[int] = []
+    cold_edges = match.match_edges
+    monkeypatch.setattr(match, "match_edges", lambda *a, **k: full.append(1) or cold_edges(*a, **k))
+    moved = shifted(records, "a.bib", 5)
+    assert sum(a.origin != b.origin for a, b in zip(records, moved, strict=True)) > 100
+    moved.insert(100, pool.record())
+    assert dump(merged(moved, tmp_path)) == dump(merge_records(moved, CFG, rules()))
+    assert len(full) == 1  # the cold merge only
 
 
 def test_a_block_grown_large_is_matched_in_full(tmp_path: Path, monkeypatch) -> None:

@@ -24,7 +24,7 @@ import marshal
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -36,21 +36,21 @@ from scholarsync.recordcache import RecordCache
 
 log = logging.getLogger("scholarsync")
 
-FORMAT = 1
+FORMAT = 2
 _SAFE_BLOCK = 2000  # a block of at most this many records is scored in full (2M pairs)
 _NO_CLASS = "-"  # the class of a record without blocks (no title)
 _SIG_LENGTH = 24  # hex digits of a record signature
 _DEAD = "-" * _SIG_LENGTH  # the signature of a slot whose record is gone
 
 
-def record_sig(record: Record) -> str:
-    """A hash of everything matching looks at in ``record`` (marshal version 2: no object
-    references, so equal content gives equal bytes in every process)."""
-    origin = record.origin
-    data = (record.source, origin.location, origin.line, record.key, record.type, record.title,
+def record_sig(record: Record) -> bytes:
+    """A hash of everything matching looks at in ``record`` but its line (an entry added above
+    it moves it, nothing else), in marshal version 2: no object references, so equal content
+    gives equal bytes in every process."""
+    data = (record.source, record.origin.location, record.key, record.type, record.title,
             [(p.given, p.family, p.von, p.jr, p.literal) for p in record.authors],
             record.year, record.venue, record.fields, record.ids)
-    return hashlib.blake2b(marshal.dumps(data, 2), digest_size=12).hexdigest()
+    return hashlib.blake2b(marshal.dumps(data, 2), digest_size=_SIG_LENGTH // 2).digest()
 
 
 def _class_hash(feat: Features) -> str:
@@ -134,19 +134,18 @@ class MatchState:
     block_slots: array
     id_hashes: array  # (hash, slot) of every decisive id of every record
     id_slots: array
-    id_edges: list[tuple[int, Edge]]  # (id hash, edge between slots)
-    fuzzy_edges: list[Edge]  # between slots
+    id_edges: list[tuple[int, int, int, int]]  # (id hash, id rank, slot, slot)
+    fuzzy_edges: list[tuple[float, int, int]]  # (- score, slot, slot)
     exclusive: dict[int, dict[str, str]]  # of the edges' slots that have exclusive values
+    title_keys: dict[int, str]  # of the edges' slots (for their sort keys)
 
     def data(self) -> dict[str, Any]:
         return {"sigs": "".join(self.sigs), "classes": ",".join(self.classes),
                 "blocks": [_pack(self.block_hashes), _pack(self.block_slots)],
                 "ids": [_pack(self.id_hashes), _pack(self.id_slots)],
-                "id_edges": [[tag, key[0], key[1], key[2], i, j]
-                             for tag, (key, i, j) in self.id_edges],
-                "fuzzy_edges": [[key[0], key[1], key[2], i, j]
-                                for key, i, j in self.fuzzy_edges],
-                "exclusive": [[i, values] for i, values in self.exclusive.items()]}
+                "id_edges": self.id_edges, "fuzzy_edges": self.fuzzy_edges,
+                "exclusive": [[i, values] for i, values in self.exclusive.items()],
+                "title_keys": [[i, key] for i, key in self.title_keys.items()]}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> MatchState:
@@ -162,29 +161,36 @@ class MatchState:
         if (len(classes) != len(sigs) or len(block_hashes) != len(block_slots)
                 or len(id_hashes) != len(id_slots)):
             raise ValueError("inconsistent matching state")
-        id_edges = [(int(tag), ((int(rank), _sig(a), _sig(b)), int(i), int(j)))
-                    for tag, rank, a, b, i, j in data["id_edges"]]
-        fuzzy = [((float(w), _sig(a), _sig(b)), int(i), int(j))
-                 for w, a, b, i, j in data["fuzzy_edges"]]
+        id_edges = [(int(tag), int(rank), int(i), int(j)) for tag, rank, i, j in data["id_edges"]]
+        fuzzy = [(float(w), int(i), int(j)) for w, i, j in data["fuzzy_edges"]]
         exclusive = {int(i): {str(k): str(v) for k, v in values.items()}
                      for i, values in data["exclusive"]}
-        ends = [p for _, (_, i, j) in id_edges for p in (i, j)]
+        title_keys = {int(i): str(key) for i, key in data["title_keys"]}
+        ends = [p for _, _, i, j in id_edges for p in (i, j)]
         ends += [p for _, i, j in fuzzy for p in (i, j)]
+        if any(p not in title_keys for p in ends):
+            raise ValueError("an edge without its records' title keys")
         ends += exclusive
         slots = [array("i", ends), block_slots, id_slots]
         if any(a and not (min(a) >= 0 and max(a) < len(sigs)) for a in slots):
             raise ValueError("matching state names records it does not have")
         return cls(sigs, classes, block_hashes, block_slots, id_hashes, id_slots, id_edges,
-                   fuzzy, exclusive)
+                   fuzzy, exclusive, title_keys)
 
 
-def _sig(data: list[Any]) -> tuple:
-    """A :attr:`Features.sig` from JSON (source, location, line, key, title key, year)."""
-    source, location, line, key, title, year = data
-    if not all(isinstance(v, str) for v in (source, location, key, title)) or not all(
-            type(v) is int for v in (line, year)):
-        raise ValueError("not a record's sort key")
-    return (source, location, line, key, title, year)
+def _sort_key(record: Record, title_key: str) -> tuple:
+    """The record's :attr:`Features.sig` (its order among edges), from its title key."""
+    origin = record.origin
+    return (record.source, origin.location, origin.line or 0, record.key, title_key,
+            record.year or 0)
+
+
+def _keyed(first: float | int, i: int, j: int, records: list[Record],
+           title_key: Callable[[int], str]) -> Edge:
+    """The edge between positions ``i`` and ``j`` with the sort key :mod:`match` gives it:
+    its score (or id rank), then its records' sort keys in order."""
+    a, b = _sort_key(records[i], title_key(i)), _sort_key(records[j], title_key(j))
+    return ((first, a, b) if a <= b else (first, b, a), i, j)
 
 
 def state_key(cache: RecordCache, cfg: MatchConfig, rules: Rules) -> str:
@@ -212,8 +218,10 @@ def group_cached(records: list[Record], cfg: MatchConfig, rules: Rules, cache: R
         feats, id_edges, fuzzy_edges = match.match_edges(records, cfg, rules, unscored)
         groups = match.clusters_of(records, lambda i: match.exclusive_values(feats[i]),
                                    id_edges, fuzzy_edges)
-        if not unscored:
-            cache.store(key, _cold_state(sigs, feats, id_edges, fuzzy_edges, rules).data())
+        state = None if unscored else _cold_state(records, sigs, feats, id_edges, fuzzy_edges,
+                                                   rules)
+        if state is not None:
+            cache.store(key, state.data())
         return groups
     groups, new_state = found
     log.info("matching: the last run's matches reused for the unchanged records")
@@ -223,9 +231,10 @@ def group_cached(records: list[Record], cfg: MatchConfig, rules: Rules, cache: R
 
 
 def _signatures(records: list[Record]) -> list[str] | None:
-    """Each record's :func:`record_sig`, or None when two records have one signature or one
-    place (source, location, line, key, year: then edge sort keys could tie and their order
-    would depend on positions), or a value marshal cannot write."""
+    """Each record's :func:`record_sig` (in hex; that of the n-th copy of one content made
+    its own), or None when two records have one place (source, location, line, key, year:
+    their sort keys could tie, and the order of edges would depend on positions) or a value
+    marshal cannot write."""
     places = set()
     sigs = []
     try:
@@ -236,9 +245,16 @@ def _signatures(records: list[Record]) -> list[str] | None:
             sigs.append(record_sig(record))
     except (ValueError, TypeError):
         return None
-    if len(places) != len(records) or len(set(sigs)) != len(sigs):
+    if len(places) != len(records):
         return None
-    return sigs
+    if len(set(sigs)) != len(sigs):  # copies of one entry: the first, the second, ...
+        seen: dict[bytes, int] = {}
+        for n, sig in enumerate(sigs):
+            seen[sig] = k = seen.get(sig, -1) + 1
+            if k:
+                sigs[n] = hashlib.blake2b(sig + str(k).encode(),
+                                          digest_size=_SIG_LENGTH // 2).digest()
+    return [sig.hex() for sig in sigs]
 
 
 def _load(cache: RecordCache, key: str) -> MatchState | None:
@@ -253,9 +269,16 @@ def _load(cache: RecordCache, key: str) -> MatchState | None:
         return None
 
 
-def _cold_state(sigs: list[str], feats: list[Features], id_edges: list[Edge],
-                fuzzy_edges: list[Edge], rules: Rules) -> MatchState:
-    """The state of a full run (slots are positions)."""
+def _cold_state(records: list[Record], sigs: list[str], feats: list[Features],
+                id_edges: list[Edge], fuzzy_edges: list[Edge], rules: Rules) -> MatchState | None:
+    """The state of a full run (slots are positions); None if an edge's sort key is not the
+    one :func:`_keyed` gives it (then the state could not be used)."""
+    def title_key(i: int) -> str:
+        return feats[i].title
+
+    if any(_keyed(key[0], i, j, records, title_key) != (key, i, j)
+           for key, i, j in (*id_edges, *fuzzy_edges)):
+        return None
     block_hashes, block_slots, id_hashes, id_slots = array("I"), array("i"), array("I"), array("i")
     for i, feat in enumerate(feats):
         for h in _block_hashes(feat):
@@ -265,12 +288,13 @@ def _cold_state(sigs: list[str], feats: list[Features], id_edges: list[Edge],
             id_hashes.append(_id_hash(rank, value))
             id_slots.append(i)
     decisive = rules.decisive
-    tagged = [(_id_hash(key[0], feats[i].ids[decisive[key[0]]]), (key, i, j))
+    tagged = [(_id_hash(key[0], feats[i].ids[decisive[key[0]]]), key[0], i, j)
               for key, i, j in id_edges]
     ends = {p for _, i, j in (*id_edges, *fuzzy_edges) for p in (i, j)}
     exclusive = {i: values for i in ends if (values := _plain_exclusive(feats[i]))}
     return MatchState(sigs, [_class_hash(f) for f in feats], block_hashes, block_slots,
-                      id_hashes, id_slots, tagged, fuzzy_edges, exclusive)
+                      id_hashes, id_slots, tagged, [(key[0], i, j) for key, i, j in fuzzy_edges],
+                      exclusive, {i: feats[i].title for i in ends})
 
 
 def _plain_exclusive(feat: Features) -> dict[str, str]:
@@ -343,7 +367,8 @@ class _Update:
         if any(len(bucket) > _SAFE_BLOCK for bucket in buckets.values()):
             return None
         inside = {i for group in members.values() for i in group}
-        edges = [(key, slot2new[i], slot2new[j]) for key, i, j in state.fuzzy_edges
+        edges = [_keyed(w, slot2new[i], slot2new[j], self.records, self.title_key)
+                 for w, i, j in state.fuzzy_edges
                  if slot2new[i] >= 0 and slot2new[j] >= 0
                  and slot2new[i] not in inside and slot2new[j] not in inside]
         for c, group in members.items():
@@ -391,8 +416,8 @@ class _Update:
             state.id_hashes.append(h)
             state.id_slots.append(self.new2slot[i])
             buckets.setdefault(h, set()).add(i)
-        edges = [(tag, (key, slot2new[i], slot2new[j])) for tag, (key, i, j) in state.id_edges
-                 if tag not in wanted]
+        edges = [(tag, _keyed(rank, slot2new[i], slot2new[j], self.records, self.title_key))
+                 for tag, rank, i, j in state.id_edges if tag not in wanted]
         for h, bucket in buckets.items():
             groups: dict[tuple[int, str], list[int]] = defaultdict(list)
             for i in sorted(bucket):
@@ -403,6 +428,11 @@ class _Update:
                 if len(group) > 1:
                     edges.extend((h, e) for e in match.id_group_edges(rank, group, feats))
         return edges
+
+    def title_key(self, i: int) -> str:
+        """The title key of the record at position ``i`` (an edge's end)."""
+        feat = self.feats.known.get(i)
+        return feat.title if feat is not None else self.state.title_keys[self.new2slot[i]]
 
     def finish(self, id_edges: list[tuple[int, Edge]], fuzzy_edges: list[Edge]) -> None:
         """Keep this run's edges (and their ends' exclusive values) in the state, by slot."""
@@ -415,9 +445,10 @@ class _Update:
             values = _plain_exclusive(known[i]) if i in known else stored.get(slot[i])
             if values:
                 exclusive[slot[i]] = values
+        state.title_keys = {slot[i]: self.title_key(i) for i in ends}
         state.exclusive = exclusive
-        state.id_edges = [(tag, (key, slot[i], slot[j])) for tag, (key, i, j) in id_edges]
-        state.fuzzy_edges = [(key, slot[i], slot[j]) for key, i, j in fuzzy_edges]
+        state.id_edges = [(tag, key[0], slot[i], slot[j]) for tag, (key, i, j) in id_edges]
+        state.fuzzy_edges = [(key[0], slot[i], slot[j]) for key, i, j in fuzzy_edges]
 
 
 def _incremental(records: list[Record], sigs: list[str], state: MatchState, cfg: MatchConfig,
