@@ -180,10 +180,13 @@ def test_many_random_edits_of_a_larger_library_use_the_state(tmp_path: Path, mon
     full: list[int] = []
     cold_edges = match.match_edges
     monkeypatch.setattr(match, "match_edges", lambda *a, **k: full.append(1) or cold_edges(*a, **k))
-    for _ in range(15):
+    for step in range(15):
         records = edit(pool, records)
         if rng.random() < 0.5:
             records = records[:-1] + [pool.copy(records[0])]
+        if step % 5 == 4:  # many changes at once (their hashes found in one pass)
+            for i in rng.sample(range(len(records)), 40):
+                records[i] = pool.modified(records[i])
         incremental = dump(merged(records, tmp_path))
         cold = dump(merge_records(records, CFG, rules()))
         assert incremental == cold

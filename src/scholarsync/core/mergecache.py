@@ -39,6 +39,7 @@ log = logging.getLogger("scholarsync")
 FORMAT = 2
 _SAFE_BLOCK = 2000  # a block of at most this many records is scored in full (2M pairs)
 _NO_CLASS = "-"  # the class of a record without blocks (no title)
+_FEW_HASHES = 64  # wanted hashes looked up by a byte search each (more: one pass)
 _SIG_LENGTH = 24  # hex digits of a record signature
 _DEAD = "-" * _SIG_LENGTH  # the signature of a slot whose record is gone
 
@@ -302,10 +303,16 @@ def _plain_exclusive(feat: Features) -> dict[str, str]:
 
 
 def _find(hashes: array, wanted: set[int]) -> dict[int, list[int]]:
-    """The indices in ``hashes`` of each ``wanted`` hash (a byte search, not a loop)."""
+    """The indices in ``hashes`` of each ``wanted`` hash (a byte search per hash when they
+    are few, else one pass)."""
+    found: dict[int, list[int]] = {}
+    if len(wanted) > _FEW_HASHES:
+        for k, h in enumerate(hashes):
+            if h in wanted:
+                found.setdefault(h, []).append(k)
+        return found
     raw = hashes.tobytes()
     size = hashes.itemsize
-    found: dict[int, list[int]] = {}
     for h in wanted:
         needle = array(hashes.typecode, [h]).tobytes()
         at = raw.find(needle)
