@@ -6,13 +6,15 @@ depends only on the content of the records it joins and of their classes (exact 
 and which pairs are compared depends only on content (shared blocks) as long as no block is
 too large to score in full. So the run's edges are stored in the records cache
 (``<cache_dir>/records/``, one JSON file, :class:`MatchState`), with each record's content
-signature, class and block/id hashes; the next run keeps the edges of unchanged records,
-scores again only the classes and id groups an added or removed record belongs to (against
-the members of their blocks), and applies the union-find to the whole list: the clusters
-are exactly those of a cold :func:`group_records`.
+signature (its line left out: an entry moved by an edit above it is unchanged), class and
+block/id hashes; the next run keeps the edges of unchanged records (their sort keys rebuilt
+from the records' current lines), scores again only the classes and id groups an added or
+removed record belongs to (against the members of their blocks), and applies the union-find
+to the whole list: the clusters are exactly those of a cold :func:`group_records`.
 
-Any doubt means the full computation: no or an unusable state, many changes, two records of
-identical content, a block the previous run could not score in full or one that grows large.
+Any doubt means the full computation: no or an unusable state, many changes, two records in
+one place (sort keys could tie), a block the previous run could not score in full or one
+that grows large.
 """
 
 from __future__ import annotations
