@@ -26,7 +26,7 @@ import marshal
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -71,15 +71,16 @@ def _crc(text: str) -> int:
 def _block_hashes(feat: Features) -> list[int]:
     """The hashes of a record's blocks, each with the numerals of its title: only records
     with equal numerals are compared (:class:`match._BlockScorer` splits blocks so)."""
-    numbers = " ".join(sorted(feat.numbers))
-    return [_crc(f"{block}\x00{numbers}") for block in feat.blocks]
+    tail = "\x00" + " ".join(sorted(feat.numbers)) if feat.numbers else "\x00"
+    crc = zlib.crc32
+    return [crc((block + tail).encode("utf-8", "surrogatepass")) for block in feat.blocks]
 
 
-def _id_keys(feat: Features, decisive: tuple[str, ...]) -> Iterator[tuple[int, str]]:
-    for rank, name in enumerate(decisive):
-        value = feat.ids.get(name)
-        if value:
-            yield rank, value
+def _id_keys(feat: Features, decisive: tuple[str, ...]) -> list[tuple[int, str]]:
+    ids = feat.ids
+    if not ids:
+        return []
+    return [(rank, ids[name]) for rank, name in enumerate(decisive) if ids.get(name)]
 
 
 def _id_hash(rank: int, value: str) -> int:
@@ -282,15 +283,13 @@ def _cold_state(records: list[Record], sigs: list[str], feats: list[Features],
     if any(_keyed(key[0], i, j, records, title_key) != (key, i, j)
            for key, i, j in (*id_edges, *fuzzy_edges)):
         return None
-    block_hashes, block_slots, id_hashes, id_slots = array("I"), array("i"), array("I"), array("i")
-    for i, feat in enumerate(feats):
-        for h in _block_hashes(feat):
-            block_hashes.append(h)
-            block_slots.append(i)
-        for rank, value in _id_keys(feat, rules.decisive):
-            id_hashes.append(_id_hash(rank, value))
-            id_slots.append(i)
     decisive = rules.decisive
+    blocks = [(h, i) for i, feat in enumerate(feats) for h in _block_hashes(feat)]
+    ids = [(_id_hash(rank, value), i) for i, feat in enumerate(feats)
+           for rank, value in _id_keys(feat, decisive)]
+    block_hashes = array("I", [h for h, _ in blocks])
+    block_slots = array("i", [i for _, i in blocks])
+    id_hashes, id_slots = array("I", [h for h, _ in ids]), array("i", [i for _, i in ids])
     tagged = [(_id_hash(key[0], feats[i].ids[decisive[key[0]]]), key[0], i, j)
               for key, i, j in id_edges]
     ends = {p for _, i, j in (*id_edges, *fuzzy_edges) for p in (i, j)}
