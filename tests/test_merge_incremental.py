@@ -220,6 +220,24 @@ def test_a_block_grown_large_is_matched_in_full(tmp_path: Path, monkeypatch) -> 
         records = edit(pool, records)
 
 
+def test_many_gone_records_make_a_full_run_that_compacts_the_state(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    monkeypatch.setattr(mergecache, "_MAX_DEAD", 5)
+    rng = random.Random(11)
+    pool = Pool(rng)
+    records = [pool.record() for _ in range(12)]
+    cache = RecordCache(tmp_path)
+    key = mergecache.state_key(cache, CFG, rules())
+    slots = []
+    for _ in range(8):
+        records[rng.randrange(len(records))] = pool.record()
+        assert dump(merged(records, tmp_path)) == dump(merge_records(records, CFG, rules()))
+        state = mergecache._load(cache, key)
+        assert state is not None
+        slots.append(len(state.sigs))
+    assert max(slots) > len(records) and len(records) in slots[1:]  # grew, then compacted
+
+
 def state_file(folder: Path) -> Path:
     return folder / f"{mergecache.state_key(RecordCache(folder), CFG, rules())}.json"
 

@@ -41,6 +41,7 @@ log = logging.getLogger("scholarsync")
 FORMAT = 2
 _SAFE_BLOCK = 2000  # a block of at most this many records is scored in full (2M pairs)
 _NO_CLASS = "-"  # the class of a record without blocks (no title)
+_MAX_DEAD = 1000  # dead slots (and more than a quarter) that make a full run compact the state
 _FEW_HASHES = 64  # wanted hashes looked up by a byte search each (more: one pass)
 _SIG_LENGTH = 24  # hex digits of a record signature
 _DEAD = "-" * _SIG_LENGTH  # the signature of a slot whose record is gone
@@ -471,7 +472,7 @@ def _incremental(records: list[Record], sigs: list[str], state: MatchState, cfg:
         [i for i in slot2new if i >= 0]))
     if changes > max(64, len(records) // 4):
         return None
-    if len(state.sigs) + changes - len(records) > max(1000, len(state.sigs) // 4):
+    if len(state.sigs) + changes - len(records) > max(_MAX_DEAD, len(state.sigs) // 4):
         return None  # many dead slots: a full run writes a compact state
     update = _Update(records, sigs, state, slot2new, new2slot, cfg, rules)
     fuzzy_edges = update.fuzzy()
