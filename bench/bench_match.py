@@ -7,17 +7,26 @@ distinct titles compared pairwise would be 200 million comparisons) and, for sca
 copies of one entry. Prints seconds per run, records per second, and the growth exponent
 between the smallest and the largest N (1.0 is linear). Target: 20,000 distinct records in
 under 10 s on the project's 2-core machine, growth close to linear.
+
+Then the incremental merge (issue 13): ``merge_records`` of the largest N distinct records
+with one record added, cold and with the matching state the previous run left in a records
+cache (median of 3 each; the outputs must be equal).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from scholarsync.config import MatchConfig
 from scholarsync.core.match import group_records
+from scholarsync.core.merge import merge_records
 from scholarsync.model import Origin, Person, Record
+from scholarsync.recordcache import RecordCache
 
 WORDS = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"]
 
@@ -43,6 +52,30 @@ def timed(records: list[Record]) -> tuple[float, int]:
     return time.perf_counter() - start, len(groups)
 
 
+def incremental(n: int) -> None:
+    """Cold versus incremental merge of ``n`` distinct records with one record added."""
+    records = distinct(n)
+    added = records + [Record(source="bibtex", origin=Origin("bibtex", "a.bib", n), key="new",
+                              title="One added entry", authors=[Person(family="Gupta")],
+                              year=2025)]
+    cfg = MatchConfig()
+    cold, warm = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(3):
+            merge_records(records, cfg, cache=RecordCache(Path(tmp)))  # the previous run
+            start = time.perf_counter()
+            mine = merge_records(added, cfg, cache=RecordCache(Path(tmp)))
+            warm.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            theirs = merge_records(added, cfg)
+            cold.append(time.perf_counter() - start)
+    same = ([p.to_dict() for p in mine.publications] == [p.to_dict() for p in theirs.publications]
+            and mine.problems == theirs.problems)
+    print(f"merge of {n} records + 1 added: cold {statistics.median(cold):.3f} s, incremental "
+          f"{statistics.median(warm):.3f} s (median of 3; output "
+          f"{'identical' if same else 'DIFFERS'})")
+
+
 def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or [5_000, 10_000, 20_000]
     results: dict[str, list[tuple[int, float]]] = {"distinct": [], "copies": []}
@@ -60,6 +93,7 @@ def main(argv: list[str]) -> int:
     if largest[0] >= 20_000:
         print(f"target: {largest[0]} distinct records in < 10 s: "
               f"{'met' if largest[1] < 10 else 'MISSED'} ({largest[1]:.2f} s)")
+    incremental(largest[0])
     return 0
 
 

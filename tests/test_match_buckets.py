@@ -226,7 +226,7 @@ def reference_partition(records: list[Record]) -> list[list[int]]:
     vectors); copies of one entry with a title joined whatever their score."""
     rules = registry.rules()
     feats = [features(r, CFG.year_tolerance, rules) for r in records]
-    clusters = match._Clusters(feats)
+    clusters = match._Clusters(len(feats), lambda i: match.exclusive_values(feats[i]))
     for _, i, j in sorted(match._id_edges(feats, rules.decisive)):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj, locators=False):

@@ -115,7 +115,7 @@ def test_interrupted_write_leaves_every_file_old_or_new(site: Site, monkeypatch)
     calls = {"n": 0}
 
     def failing_replace(src, dst):
-        calls["n"] += 1
+        calls["n"] += "records" not in Path(dst).parts  # (caches are written while reading)
         if calls["n"] == 2:  # the page is written, then the run dies
             raise OSError("simulated crash during rename")
         return real_replace(src, dst)

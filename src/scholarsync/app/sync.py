@@ -86,7 +86,7 @@ def build(config: Config, context: SourceContext, progress: Progress | None = No
     records = [r for result in results for r in result.records]
     if progress:
         progress(f"merging {len(records)} records")
-    merged = merge_records(records, config.matching, rules())
+    merged = merge_records(records, config.matching, rules(), cache=context.records)
     stage = run_lookups(config, context, records, merged, last, progress)
     results, merged = results + stage.results, stage.merged or merged
     carried |= stage.carried

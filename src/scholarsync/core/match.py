@@ -22,7 +22,7 @@ import bisect
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -245,18 +245,23 @@ def score(a: Features, b: Features, cfg: MatchConfig, title: float | None = None
     return Score(title, author, year, total)
 
 
-class _Clusters:
-    """Union-find that remembers each cluster's exclusive identifiers."""
+#: A candidate edge: (sort key derived from content, index, index).
+Edge = tuple[tuple, int, int]
 
-    def __init__(self, feats: list[Features]):
-        self.parent = list(range(len(feats)))
-        self.feats = feats
+
+class _Clusters:
+    """Union-find that remembers each cluster's exclusive identifiers (``exclusive(i)``: a
+    fresh dict of record ``i``'s, asked only of the records edges name)."""
+
+    def __init__(self, size: int, exclusive: Callable[[int], dict[str, set[str]]]):
+        self.parent = list(range(size))
+        self.exclusive = exclusive
         self.ids: dict[int, dict[str, set[str]]] = {}  # root -> values, filled when needed
 
     def values(self, root: int) -> dict[str, set[str]]:
         found = self.ids.get(root)
         if found is None:
-            found = self.ids[root] = _exclusive(self.feats[root])
+            found = self.ids[root] = self.exclusive(root)
         return found
 
     def find(self, i: int) -> int:
@@ -291,16 +296,30 @@ def group_records(records: list[Record], cfg: MatchConfig, rules: Rules | None =
     first record's position in the input. Blocks of which some pairs were not scored (too
     large even split by year window) are added to ``unscored`` as (block key, size): the
     caller reports them."""
-    rules = rules or registry.rules()
+    feats, id_edges, fuzzy_edges = match_edges(records, cfg, rules or registry.rules(), unscored)
+    return clusters_of(records, lambda i: exclusive_values(feats[i]), id_edges, fuzzy_edges)
+
+
+def match_edges(records: list[Record], cfg: MatchConfig, rules: Rules,
+                unscored: list[tuple[str, int]] | None = None
+                ) -> tuple[list[Features], list[Edge], list[Edge]]:
+    """Every record's features, and the candidate edges: shared ids, then scored matches."""
     titles: dict[str, tuple] = {}
     feats = [features(r, cfg.year_tolerance, rules, titles) for r in records]
     del titles
-    clusters = _Clusters(feats)
-    for _, i, j in sorted(_id_edges(feats, rules.decisive)):
+    return feats, _id_edges(feats, rules.decisive), _fuzzy_edges(feats, records, cfg, unscored)
+
+
+def clusters_of(records: list[Record], exclusive: Callable[[int], dict[str, set[str]]],
+                id_edges: list[Edge], fuzzy_edges: list[Edge]) -> list[list[Record]]:
+    """The clusters the edges make, applied in their content-derived order (id edges first),
+    never joining two clusters whose exclusive values differ."""
+    clusters = _Clusters(len(records), exclusive)
+    for _, i, j in sorted(id_edges):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj, locators=False):
             clusters.union(ri, rj)
-    for _, i, j in sorted(_fuzzy_edges(feats, records, cfg, unscored)):
+    for _, i, j in sorted(fuzzy_edges):
         ri, rj = clusters.find(i), clusters.find(j)
         if ri != rj and not clusters.conflict(ri, rj):
             clusters.union(ri, rj)
@@ -310,7 +329,7 @@ def group_records(records: list[Record], cfg: MatchConfig, rules: Rules | None =
     return list(groups.values())
 
 
-def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[tuple[tuple, int, int]]:
+def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[Edge]:
     """Pairs sharing a decisive identifier, in an order derived from content. A pair whose
     titles and first authors both clearly differ is dropped: that id was copied by mistake."""
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -319,24 +338,31 @@ def _id_edges(feats: list[Features], decisive: tuple[str, ...]) -> list[tuple[tu
             value = feat.ids.get(name)
             if value:
                 groups[(rank, value)].append(i)
-    edges: list[tuple[tuple, int, int]] = []
+    edges: list[Edge] = []
     for (rank, _), members in groups.items():
-        if len(members) < 2:
+        if len(members) > 1:
+            edges.extend(id_group_edges(rank, members, feats))
+    return edges
+
+
+def id_group_edges(rank: int, members: list[int], feats: Sequence[Features]) -> list[Edge]:
+    """The edges of the records ``members`` that share one value of the ``rank``-th decisive
+    identifier (every pair, or past 50 records each to the least one by content)."""
+    members = sorted(members, key=lambda i: feats[i].sig)
+    pairs = ([(a, b) for x, a in enumerate(members) for b in members[x + 1:]]
+             if len(members) <= 50 else [(members[0], b) for b in members[1:]])
+    edges: list[Edge] = []
+    for a, b in pairs:
+        fa, fb = feats[a], feats[b]
+        if (fa.title and fb.title and title_similarity(fa.title, fb.title) < 0.5
+                and _author_similarity(fa, fb) == 0.0):
             continue
-        members = sorted(members, key=lambda i: feats[i].sig)
-        pairs = ([(a, b) for x, a in enumerate(members) for b in members[x + 1:]]
-                 if len(members) <= 50 else [(members[0], b) for b in members[1:]])
-        for a, b in pairs:
-            fa, fb = feats[a], feats[b]
-            if (fa.title and fb.title and title_similarity(fa.title, fb.title) < 0.5
-                    and _author_similarity(fa, fb) == 0.0):
-                continue
-            edges.append(((rank, fa.sig, fb.sig), a, b))
+        edges.append(((rank, fa.sig, fb.sig), a, b))
     return edges
 
 
 def _fuzzy_edges(feats: list[Features], records: list[Record], cfg: MatchConfig,
-                 unscored: list[tuple[str, int]] | None = None) -> list[tuple[tuple, int, int]]:
+                 unscored: list[tuple[str, int]] | None = None) -> list[Edge]:
     """Matching pairs found within blocks, with a content-derived sort key.
 
     Records whose match features are identical (exact duplicates) form one *class*: its
@@ -347,13 +373,13 @@ def _fuzzy_edges(feats: list[Features], records: list[Record], cfg: MatchConfig,
     classes: dict[tuple, list[int]] = {}
     for i, feat in enumerate(feats):
         if feat.blocks:
-            classes.setdefault(_class_key(feat), []).append(i)
+            classes.setdefault(class_key(feat), []).append(i)
     members = [sorted(group, key=lambda i: feats[i].sig) for group in classes.values()]
-    edges: list[tuple[tuple, int, int]] = []
+    edges: list[Edge] = []
     blocks: dict[str, list[int]] = defaultdict(list)
     for c, group in enumerate(members):
         if len(group) > 1:
-            edges.extend(_copy_edges(group, feats, records, cfg))
+            edges.extend(copy_edges(group, feats, records, cfg))
         for key in feats[group[0]].blocks:
             blocks[key].append(c)
     scorer = _BlockScorer(feats, members, cfg, edges)
@@ -365,14 +391,14 @@ def _fuzzy_edges(feats: list[Features], records: list[Record], cfg: MatchConfig,
     return edges
 
 
-def _class_key(feat: Features) -> tuple:
+def class_key(feat: Features) -> tuple:
     """Everything pair scoring and its vetoes look at, but the citation key."""
     return (feat.title, feat.authors, feat.year, tuple(sorted(feat.ids.items())),
             tuple(sorted(feat.locators.items())))
 
 
-def _copy_edges(group: list[int], feats: list[Features], records: list[Record],
-                cfg: MatchConfig) -> list[tuple[tuple, int, int]]:
+def copy_edges(group: list[int], feats: Sequence[Features], records: Sequence[Record],
+               cfg: MatchConfig) -> list[Edge]:
     """Edges joining the records of one class to its least member, when such a pair matches
     at all; when it does not (a title alone), only copies of one entry (same type and fields)
     are joined, each to the least of its copies."""
@@ -404,7 +430,7 @@ class _BlockScorer:
     each first author (and with records lacking one); its block is then in ``unscored``."""
 
     def __init__(self, feats: list[Features], members: list[list[int]], cfg: MatchConfig,
-                 edges: list[tuple[tuple, int, int]]):
+                 edges: list[Edge]):
         self.feats = feats
         self.members = members
         self.reps = [feats[group[0]] for group in members]
@@ -524,29 +550,35 @@ class _BlockScorer:
         if pair in self.seen:
             return
         self.seen.add(pair)
-        fa, fb = self.reps[a], self.reps[b]
-        cfg = self.cfg
-        if vetoed(fa, fb, cfg.year_tolerance) or _hard_conflict(fa, fb):
-            return
-        result = score(fa, fb, cfg, title)
-        if not result.matches(cfg):
-            return
-        group_a, group_b = self.members[a], self.members[b]
-        if not _page_conflict(fa, fb):
-            self._edge(result.total, group_a[0], group_b[0])
-            return
-        by_key: dict[str, list[int]] = defaultdict(list)
-        for i in group_a:  # pages disagree: only two copies of one key may still match
-            by_key[self.feats[i].key].append(i)
-        for j in group_b:
-            for i in by_key.get(self.feats[j].key, ()):
-                self._edge(result.total, i, j)
+        self.edges.extend(class_edges(self.feats, self.members[a], self.members[b], self.cfg,
+                                      title))
 
-    def _edge(self, total: float, i: int, j: int) -> None:
-        if i > j:
-            i, j = j, i
-        lo, hi = sorted((self.feats[i].sig, self.feats[j].sig))
-        self.edges.append(((-total, lo, hi), i, j))
+
+def class_edges(feats: Sequence[Features], group_a: list[int], group_b: list[int],
+                cfg: MatchConfig, title: float | None = None) -> list[Edge]:
+    """The edges between two classes (each sorted by content, its least member first) that
+    share a block: one between their least members when they match, or, when their pages
+    disagree, one between each two of their copies of one citation key. ``title``: the
+    title similarity, if known."""
+    fa, fb = feats[group_a[0]], feats[group_b[0]]
+    if vetoed(fa, fb, cfg.year_tolerance) or _hard_conflict(fa, fb):
+        return []
+    result = score(fa, fb, cfg, title)
+    if not result.matches(cfg):
+        return []
+    if not _page_conflict(fa, fb):
+        return [_edge(feats, result.total, group_a[0], group_b[0])]
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i in group_a:  # pages disagree: only two copies of one key may still match
+        by_key[feats[i].key].append(i)
+    return [_edge(feats, result.total, i, j) for j in group_b for i in by_key.get(feats[j].key, ())]
+
+
+def _edge(feats: Sequence[Features], total: float, i: int, j: int) -> Edge:
+    if i > j:
+        i, j = j, i
+    lo, hi = sorted((feats[i].sig, feats[j].sig))
+    return ((-total, lo, hi), i, j)
 
 
 def _pair_count(rows: list[int], cols: list[int] | None) -> int:
@@ -602,7 +634,7 @@ def _cut_short(rows: list[str], cols: list[str]) -> list[tuple[int, int]]:
     return found
 
 
-def _exclusive(feat: Features) -> dict[str, set[str]]:
+def exclusive_values(feat: Features) -> dict[str, set[str]]:
     """A cluster's exclusive values: identifiers, volume and number (pages differ too often
     between copies of one entry to be held against a whole cluster)."""
     values = {name: {v} for name, v in feat.exclusive.items()}

@@ -22,6 +22,7 @@ from scholarsync import sources as registry
 from scholarsync.config import MatchConfig
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.match import group_records
+from scholarsync.core.mergecache import group_cached
 from scholarsync.core.normalize import (
     STOP_WORDS,
     fold,
@@ -30,6 +31,7 @@ from scholarsync.core.normalize import (
     parse_bibtex_names,
 )
 from scholarsync.model import Conflict, Problem, Publication, Record, Rules, Work
+from scholarsync.recordcache import RecordCache
 
 _VENUE_FIELDS = ("journal", "booktitle", "howpublished")  # howpublished: Scholar's venue
 _NAME_FIELDS = ("author", "editor")
@@ -50,14 +52,17 @@ class MergeResult:
 
 def merge_records(records: list[Record], cfg: MatchConfig,
                   rules: Rules | None = None,
-                  joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
+                  joins: list[tuple[Record, Record]] | None = None,
+                  cache: RecordCache | None = None) -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
     by default, what the registered sources declare. ``joins`` are pairs of records known
     to be versions of one work (a preprint and its published version, by a relation a
-    source stated): their works become one even though their DOIs differ."""
+    source stated): their works become one even though their DOIs differ. ``cache``: the
+    run's records cache, where matching keeps its state for the next run
+    (:mod:`scholarsync.core.mergecache`; the result is the same without it)."""
     with gc_paused():
-        return _Merger(rules or registry.rules()).merge(records, cfg, joins or [])
+        return _Merger(rules or registry.rules(), cache).merge(records, cfg, joins or [])
 
 
 def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
@@ -73,15 +78,19 @@ def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
 class _Merger:
     """One merge run: the sources' rules, applied to every cluster."""
 
-    def __init__(self, rules: Rules):
+    def __init__(self, rules: Rules, cache: RecordCache | None = None):
         self.rules = rules
+        self.cache = cache
 
     def merge(self, records: list[Record], cfg: MatchConfig,
               joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
         position = {id(r): i for i, r in enumerate(records)}
         unscored: list[tuple[str, int]] = []
-        clusters = _joined(group_records(records, cfg, self.rules, unscored), joins or [],
-                           position)
+        if self.cache is None:
+            grouped = group_records(records, cfg, self.rules, unscored)
+        else:
+            grouped = group_cached(records, cfg, self.rules, self.cache, unscored)
+        clusters = _joined(grouped, joins or [], position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)
         if unscored:
@@ -236,7 +245,7 @@ def _single(record: Record, rules: Rules) -> Publication:
     origin = str(record.origin)
     fields = {n: v for n, v in record.fields.items() if n != "ids" and v.strip()}
     pub = Publication(
-        key=record.key if rules.is_user_owned(record.source) else "", type=record.type,
+        key=record.key if record.source in rules.user_owned else "", type=record.type,
         fields=fields,
         field_sources=dict.fromkeys(fields, origin), title=record.title,
         authors=list(record.authors), authors_truncated=record.authors_truncated,
@@ -321,7 +330,8 @@ def _assign_keys(pubs: list[Publication], position: dict[int, int],
     problems: list[Problem] = []
     taken: dict[str, Publication] = {}
     bib_pubs = sorted((p for p in pubs if p.key), key=lambda p: position[id(p.records[0])])
-    reserved = {r.key for p in bib_pubs for r in p.records if rules.is_user_owned(r.source)}
+    owned = rules.user_owned
+    reserved = {r.key for p in bib_pubs for r in p.records if r.source in owned}
     for pub in bib_pubs:
         mine: list[str] = []
         clashes: list[tuple[str, Record]] = []
@@ -354,11 +364,12 @@ def _bib_keys(pub: Publication, rules: Rules) -> list[tuple[str, Record]]:
     """Every citation key the publication's .bib records use, with biblatex ``ids``."""
     keys: list[tuple[str, Record]] = []
     for record in pub.records:
-        if not rules.is_user_owned(record.source):
+        if record.source not in rules.user_owned:
             continue
         keys.append((record.key, record))
-        keys.extend((a.strip(), record) for a in record.fields.get("ids", "").split(",")
-                    if a.strip())
+        aliases = record.fields.get("ids")
+        if aliases:
+            keys.extend((a.strip(), record) for a in aliases.split(",") if a.strip())
     return keys
 
 
@@ -378,15 +389,18 @@ def _free_key(key: str, mine: list[str], taken: dict[str, Publication],
     return f"{key}-{n}"
 
 
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]")
+
+
 def _ascii(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold(text).encode("ascii", "ignore").decode())
+    return _NOT_ASCII_WORD.sub("", fold(text).encode("ascii", "ignore").decode())
 
 
 def base_key(pub: Publication) -> str:
     """``<first author family><year><first significant title word>``, ASCII, lower-case."""
     person = next((p for p in pub.authors if not p.is_others), None)
     family = _ascii(person.family or person.literal) if person else ""
-    words = [_ascii(w) for w in fold(pub.title).split()]
+    words = (_ascii(w) for w in fold(pub.title).split())  # up to the first significant one
     word = next((w for w in words if w and w not in STOP_WORDS), "")
     return (family or "anon") + (str(pub.year) if pub.year else "") + (word or "untitled")
 
