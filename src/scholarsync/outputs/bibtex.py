@@ -18,6 +18,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput, landing_page
+from scholarsync.sources.bibsplit import GROUP
 
 #: Conventional field order; any other field follows, alphabetically.
 FIELD_ORDER = (
@@ -40,9 +41,14 @@ def to_bibtex(pubs: list[Publication]) -> str:
 def bibtex_entry(pub: Publication) -> str:
     """One ``@type{key, …}`` entry, ending in a newline."""
     fields = entry_fields(pub)
-    names = sorted(fields, key=lambda n: (_RANK.get(n, len(_RANK)), n))
-    body = "".join(f"  {name} = {written_value(name, fields[name])},\n" for name in names)
+    names = sorted(fields, key=_order)
+    body = "".join([f"  {name} = {written_value(name, fields[name])},\n" for name in names])
     return f"@{pub.type or 'misc'}{{{pub.key},\n{body}}}\n"
+
+
+def _order(name: str, rank: dict[str, int] = _RANK, last: int = len(_RANK)) -> tuple[int, str]:
+    """Where a field goes: :data:`FIELD_ORDER`, then any other field alphabetically."""
+    return rank.get(name, last), name
 
 
 _MONTH_NUMBERS = {str(n) for n in range(1, 13)}
@@ -111,11 +117,22 @@ def safe_value(value: str) -> str:
     Values read from a .bib file pass through unchanged."""
     if "\n" in value and _AT_LINE.search(value):
         value = _AT_LINE.sub(r" \1", value)
-    if "{" in value or "}" in value:
+    if ("{" in value or "}" in value) and not _plainly_balanced(value):
         value = _balance(value)
     if value.endswith("\\"):
         value += " "
     return value
+
+
+#: A balanced ``{..}`` group (braces after a backslash not counted), nested at most 8 deep.
+_GROUP = re.compile(GROUP)
+
+
+def _plainly_balanced(value: str) -> bool:
+    """True when :func:`_balance` would change nothing: the plain braces balanced and no
+    brace after a backslash (a one-pass test in C for what most values are)."""
+    return ("\\{" not in value and "\\}" not in value
+            and _GROUP.fullmatch("{" + value + "}") is not None)
 
 
 def _balance(value: str) -> str:
