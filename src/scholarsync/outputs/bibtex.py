@@ -35,15 +35,23 @@ _BRACE = re.compile(r"\\*[{}]")
 
 def to_bibtex(pubs: list[Publication]) -> str:
     """The publications as one BibTeX file, entries in the given order."""
-    return "\n".join(bibtex_entry(pub) for pub in pubs)
+    return "\n".join([bibtex_entry(pub) for pub in pubs])
 
 
 def bibtex_entry(pub: Publication) -> str:
     """One ``@type{key, …}`` entry, ending in a newline."""
     fields = entry_fields(pub)
-    names = sorted(fields, key=_order)
-    body = "".join([f"  {name} = {written_value(name, fields[name])},\n" for name in names])
-    return f"@{pub.type or 'misc'}{{{pub.key},\n{body}}}\n"
+    lines = [f"@{pub.type or 'misc'}{{{pub.key},\n"]
+    append = lines.append
+    for name in sorted(fields, key=_order):
+        value = fields[name]
+        if (name == "month" or "{" in value or "}" in value or "\n" in value
+                or value[-1:] == "\\"):
+            append(f"  {name} = {written_value(name, value)},\n")
+        else:  # what written_value() leaves as it is: the value in braces
+            append(f"  {name} = {{{value}}},\n")
+    append("}\n")
+    return "".join(lines)
 
 
 def _order(name: str, rank: dict[str, int] = _RANK, last: int = len(_RANK)) -> tuple[int, str]:

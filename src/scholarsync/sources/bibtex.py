@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -621,9 +620,8 @@ _URL_COMMAND = re.compile(r"^\\(?:url|href)\s*\{([^{}]*)\}")
 _ARXIV_HOST = re.compile(r"arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
 
 
-@lru_cache(maxsize=65536)
-def _display(value: str) -> str:
-    return latex_to_unicode(value)
+#: A display value: LaTeX decoded where there is markup (the decoding itself is cached).
+_display = latex_to_unicode
 
 
 def _url(value: str, relative: bool = False) -> str | None:
