@@ -159,6 +159,9 @@ class _Values:
         self.resolving: set[str] = set()
         self.resolved: set[str] = set()  # this file's own definitions, once resolved
         self.too_large: dict[str, _TooLarge] = {}  # macro -> why it cannot be expanded
+        # every field value of the file, once: equal values are one string object (a file
+        # repeats its journals, publishers, years… and, concatenated, whole entries)
+        self.shared: dict[str, str] = {}
 
     def define(self, name: str, raw: str, line: int) -> None:
         lowered = name.strip().lower()
@@ -374,6 +377,7 @@ def _fields(entry: bibsplit.Entry, values: _Values, location: str,
     repeated: list[str] = []
     line = entry.line
     names = _NAMES
+    shared = values.shared.setdefault
     for key, raw, field_line in entry.fields:
         name = names.get(key)
         if name is None:
@@ -409,7 +413,7 @@ def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             if joiner and value and value not in fields[name]:
                 fields[name] = f"{fields[name]}{joiner}{value}" if fields[name] else value
             continue
-        fields[name] = value
+        fields[name] = shared(value, value)
     if repeated:
         problems.append(Problem(
             "warning", f"entry '{entry.key}' repeats field(s) {', '.join(repeated)}: kept the "
