@@ -138,9 +138,23 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None,
             blocks.extend([f"a:{author}:{year + d}:{tkey[0]}" for d in range(year_tolerance + 1)])
     rules = rules or registry.rules()
     ids = match_ids(record, rules)
-    exclusive = {n: v for n, v in ids.items() if n in rules.exclusive} if ids else {}
+    if ids:
+        names = _exclusive_names(rules)
+        exclusive = {n: v for n, v in ids.items() if n in names}
+    else:
+        exclusive = {}
     return Features(ids, exclusive, tkey, numbers, author, tuple(families), year,
                     record.key, sig, _locators(record.fields), blocks)
+
+
+_EXCLUSIVE: list = [None, frozenset()]  # the rules last seen, and their exclusive identifiers
+
+
+def _exclusive_names(rules: Rules) -> frozenset[str]:
+    """``rules.exclusive`` (a property computed on each use), once per rules object."""
+    if _EXCLUSIVE[0] is not rules:
+        _EXCLUSIVE[:] = [rules, frozenset(rules.exclusive)]
+    return _EXCLUSIVE[1]  # type: ignore[no-any-return]
 
 
 def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
