@@ -43,7 +43,7 @@ def bibtex_entry(pub: Publication) -> str:
     fields = entry_fields(pub)
     lines = [f"@{pub.type or 'misc'}{{{pub.key},\n"]
     append = lines.append
-    for name in sorted(fields, key=_order):
+    for name in _ordered(fields):
         value = fields[name]
         if (name == "month" or "{" in value or "}" in value or "\n" in value
                 or value[-1:] == "\\"):
@@ -57,6 +57,20 @@ def bibtex_entry(pub: Publication) -> str:
 def _order(name: str, rank: dict[str, int] = _RANK, last: int = len(_RANK)) -> tuple[int, str]:
     """Where a field goes: :data:`FIELD_ORDER`, then any other field alphabetically."""
     return rank.get(name, last), name
+
+
+_ORDERS: dict[tuple[str, ...], list[str]] = {}  # field names as given -> in written order
+
+
+def _ordered(fields: dict[str, str]) -> list[str]:
+    """The field names in written order (sorted once per distinct list of names)."""
+    given = tuple(fields)
+    found = _ORDERS.get(given)
+    if found is None:
+        found = sorted(given, key=_order)
+        if len(_ORDERS) < 4096:
+            _ORDERS[given] = found
+    return found
 
 
 _MONTH_NUMBERS = {str(n) for n in range(1, 13)}
@@ -74,7 +88,11 @@ def written_value(name: str, value: str) -> str:
 def entry_fields(pub: Publication) -> dict[str, str]:
     """The BibTeX fields to write: the merged fields, identifiers normalized, gaps filled
     from display values and other sources' identifiers and links."""
-    fields = {name: value for name, value in pub.fields.items() if name != "ids" and value}
+    given = pub.fields
+    if "ids" not in given and all(given.values()):
+        fields = dict(given)  # the common case: a copy, in C
+    else:
+        fields = {name: value for name, value in given.items() if name != "ids" and value}
     if pub.aliases:
         fields["ids"] = ", ".join(pub.aliases)
     if "author" not in fields and "editor" not in fields and pub.authors:  # editors: no author
