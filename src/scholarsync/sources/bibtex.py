@@ -175,6 +175,8 @@ class _Values:
 
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
+        if lowered in self.resolved:  # most uses: a definition of this file, resolved before
+            return self.macros[lowered]
         if lowered in self.too_large:
             raise self.too_large[lowered].copy()
         if lowered in self.raw_strings and lowered not in self.resolved:
