@@ -22,8 +22,9 @@ and no identifier), in at most 4.4 times the time of one copy for N = 4 (issue 1
 
 With ``--against PYTHON [--rounds N]`` it measures, side by side in N interleaved rounds
 (default 3), the bare parse, this checkout's export and the export by another interpreter
-(another checkout's venv: the "before" of a change), prints the medians and the ratios, and
-checks that the two exports are byte-identical.
+(another checkout's venv: the "before" of a change), prints the medians and the ratios (of
+wall time, and of CPU time: steadier on a shared machine), and checks that the two exports
+are byte-identical.
 
 With ``--growth`` it exports FILE at 0.25, 0.5, 1, 2 and 4 times its size (the first entries of
 it; then exact copies, keys made unique) and fits the exponent of time against size (issue 13:
@@ -47,17 +48,17 @@ DEFAULT = REPO.parent / "shared" / "corpus" / "bib" / "huge" / "huge_concat.bib"
 
 PARSE = """
 import json, sys, time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 import bibtexparser
 library = bibtexparser.parse_file(sys.argv[1])
 elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "entries": len(library.entries),
-                  "failed": len(library.failed_blocks)}))
+print(json.dumps({"seconds": elapsed, "cpu": time.process_time() - cpu,
+                  "entries": len(library.entries), "failed": len(library.failed_blocks)}))
 """
 
 EXPORT = """
 import json, sys, time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 from scholarsync.config import MatchConfig
 from scholarsync.outputs.bibtex import to_bibtex
 from scholarsync.core.merge import merge_records
@@ -70,8 +71,8 @@ text = to_bibtex(merged.publications)
 with open(sys.argv[2], "w", encoding="utf-8") as out:
     out.write(text)
 end = time.perf_counter()
-print(json.dumps({"seconds": end - start, "entries": len(records),
-                  "publications": len(merged.publications),
+print(json.dumps({"seconds": end - start, "cpu": time.process_time() - cpu,
+                  "entries": len(records), "publications": len(merged.publications),
                   "problems": len(problems) + len(merged.problems),
                   "read": read - start, "merge": merge - read, "write": end - merge}))
 """
@@ -183,23 +184,28 @@ def compare_against(bib: Path, other: str, rounds: int) -> None:
     runs: dict[str, list[tuple[dict, float]]] = {"parse": [], "before": [], "after": []}
     with tempfile.TemporaryDirectory() as tmp:
         outs = {"before": Path(tmp) / "before.bib", "after": Path(tmp) / "after.bib"}
-        for _ in range(rounds):
+        pair = [("before", other), ("after", sys.executable)]
+        for round_ in range(rounds):
             data, _, mem = run_measured([sys.executable, "-c", PARSE, str(bib)])
             runs["parse"].append((data, mem))
-            for name, python in (("before", other), ("after", sys.executable)):
+            for name, python in pair if round_ % 2 == 0 else pair[::-1]:  # no place favoured
                 data, _, mem = run_measured([python, "-c", EXPORT, str(bib), str(outs[name])])
                 runs[name].append((data, mem))
         same = outs["before"].read_bytes() == outs["after"].read_bytes()
     parse_s = _median([d["seconds"] for d, _ in runs["parse"]])
+    parse_cpu = _median([d["cpu"] for d, _ in runs["parse"]])
     parse_mb = _median([m for _, m in runs["parse"]])
-    print(f"(a) bibtexparser.parse_file: {parse_s:6.2f} s, peak {parse_mb:7.1f} MB (medians)")
+    print(f"(a) bibtexparser.parse_file: {parse_s:6.2f} s (CPU {parse_cpu:.2f} s), "
+          f"peak {parse_mb:7.1f} MB (medians)")
     for name in ("before", "after"):
         seconds = _median([d["seconds"] for d, _ in runs[name]])
+        cpu = _median([d["cpu"] for d, _ in runs[name]])
         mem = _median([m for _, m in runs[name]])
         parts = ", ".join(f"{part} {_median([d[part] for d, _ in runs[name]]):.2f} s"
                           for part in ("read", "merge", "write"))
-        print(f"(b) export, {name:6s}: {seconds:6.2f} s, peak {mem:7.1f} MB ({parts}); "
-              f"ratios time {seconds / parse_s:.2f}, memory {mem / parse_mb:.2f}")
+        print(f"(b) export, {name:6s}: {seconds:6.2f} s (CPU {cpu:.2f} s), peak {mem:7.1f} MB "
+              f"({parts}); ratios time {seconds / parse_s:.2f} (CPU {cpu / parse_cpu:.2f}), "
+              f"memory {mem / parse_mb:.2f}")
     print(f"exports byte-identical: {'yes' if same else 'NO'}")
 
 
