@@ -527,7 +527,9 @@ def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, 
         if not fields.get("title", "").strip() and "crossref" not in fields:
             problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
                                     "but left off the page", location, line, KIND))
-        entries.append(BibEntry(block.key, block.type.lower(), fields, location, line))
+        type_ = block.type.lower()
+        entries.append(BibEntry(block.key, values.shared.setdefault(type_, type_), fields,
+                                location, line))
     values.resolve_all()
     return entries, problems
 
