@@ -281,14 +281,24 @@ def parse_bibtex_name(raw: str) -> Person:
 def _parse_names(value: str) -> tuple[tuple[Person, ...], bool]:
     people: list[Person] = []
     truncated = False
-    for part in _split_top_level(collapse_whitespace(value), _AND):
+    text = collapse_whitespace(value)
+    parts = _split_top_level(text, _AND)
+    if "others" not in text.casefold():  # (case folding goes letter by letter)
+        return tuple([p for p in map(_parse_name, parts)
+                      if p.family or p.given or p.literal or p.von or p.jr]), False
+    for part in parts:
         if part.casefold() == "others":
             truncated = True
             continue
         person = _parse_name(part)
-        if person.family or person.given or person.literal or person.von or person.jr:
-            people.append(person)  # not the empty Person()
+        if _somebody(person):
+            people.append(person)
     return tuple(people), truncated
+
+
+def _somebody(person: Person) -> bool:
+    """Not the empty Person() (tested by its parts: quicker than comparing dataclasses)."""
+    return bool(person.family or person.given or person.literal or person.von or person.jr)
 
 
 def parse_bibtex_names(value: str) -> tuple[list[Person], bool]:

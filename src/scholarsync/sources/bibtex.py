@@ -626,6 +626,7 @@ LINK_FIELDS = ("url", "pdf", "code", "slides", "poster", "video", "html", "websi
 _RELATIVE_LINK = re.compile(r"^[\w./~-][^:\\]*$")  # no scheme: "paper.pdf", "/assets/pdf/x"
 _URL_COMMAND = re.compile(r"^\\(?:url|href)\s*\{([^{}]*)\}")
 _ARXIV_HOST = re.compile(r"arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
+_KEYWORD_SEP = re.compile(r"[,;]")
 
 
 #: A display value: LaTeX decoded where there is markup (the decoding itself is cached).
@@ -749,7 +750,7 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     abstract = _display(fields["abstract"]) if fields.get("abstract") else ""
     keywords: list[str] = []
     if fields.get("keywords"):
-        words = [w.strip() for w in re.split(r"[,;]", fields["keywords"]) if w.strip()]
+        words = [w.strip() for w in _KEYWORD_SEP.split(fields["keywords"]) if w.strip()]
         keywords = [_display(w) for w in words]
     selected = "selected" in fields and is_true(fields["selected"])
     if fields.get("abbr"):
