@@ -386,9 +386,10 @@ def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             name = key.lower()
             if len(names) < 4096:
                 names[key] = name
-        if raw and "#" not in raw and raw[0] in '{"' and raw[-1] == ("}" if raw[0] == "{" else '"'):
+        first, last = raw[:1], raw[-1:]
+        if (last == "}" and first == "{" or last == '"' and first == '"') and "#" not in raw:
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
-            if (raw.find("}", 1, len(raw) - 1) >= 0 and _ONE_GROUP.fullmatch(raw) is None
+            if ("}" in value and _ONE_GROUP.fullmatch(raw) is None
                     and not _balanced(value)):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
