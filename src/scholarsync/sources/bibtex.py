@@ -36,19 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import bibtexparser
-from bibtexparser.model import (
-    Block,
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    Entry,
-    ExplicitComment,
-    ImplicitComment,
-    ParsingFailedBlock,
-    Preamble,
-    String,
-)
-
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.normalize import (
     MONTHS,
@@ -66,7 +53,11 @@ from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
 from scholarsync.sources.bibcache import cached_parser
 
+# bibtexparser is imported where it is used (the reference reader only): importing it costs
+# an export ~50 ms.
 if TYPE_CHECKING:
+    from bibtexparser.model import Block
+
     from scholarsync.config import OptionReader
 
 KIND = "bibtex"
@@ -460,6 +451,8 @@ def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]
         return bibsplit.split(text)
     if reader != "bibtexparser":
         raise ValueError(f"unknown BibTeX reader {reader!r}")
+    import bibtexparser
+
     with _quiet_parser():
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     _LINES.map = _LineMap(text) if "\\\n" in text else None
@@ -472,6 +465,17 @@ def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]
 def _from_bibtexparser(blocks: list[Block]) -> list[bibsplit.Block]:
     """bibtexparser's blocks as :mod:`.bibsplit` blocks (real lines; reused keys and repeated
     fields unwrapped: the caller reports those)."""
+    from bibtexparser.model import (
+        DuplicateBlockKeyBlock,
+        DuplicateFieldKeyBlock,
+        Entry,
+        ExplicitComment,
+        ImplicitComment,
+        ParsingFailedBlock,
+        Preamble,
+        String,
+    )
+
     found: list[bibsplit.Block] = []
     for block in blocks:
         if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
