@@ -20,6 +20,12 @@ holding N exact copies of it (citation keys made unique): the N copies must expo
 publications than one copy plus the extra copies of the entries nothing can match (no title
 and no identifier), in at most 4.4 times the time of one copy for N = 4 (issue 14).
 
+With ``--against PYTHON [--rounds N]`` it measures, side by side in N interleaved rounds
+(default 3), the bare parse, this checkout's export and the export by another interpreter
+(another checkout's venv: the "before" of a change), prints the medians and the ratios (of
+wall time, and of CPU time: steadier on a shared machine), and checks that the two exports
+are byte-identical.
+
 With ``--growth`` it exports FILE at 0.25, 0.5, 1, 2 and 4 times its size (the first entries of
 it; then exact copies, keys made unique) and fits the exponent of time against size (issue 13:
 growth stays linear).
@@ -42,17 +48,17 @@ DEFAULT = REPO.parent / "shared" / "corpus" / "bib" / "huge" / "huge_concat.bib"
 
 PARSE = """
 import json, sys, time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 import bibtexparser
 library = bibtexparser.parse_file(sys.argv[1])
 elapsed = time.perf_counter() - start
-print(json.dumps({"seconds": elapsed, "entries": len(library.entries),
-                  "failed": len(library.failed_blocks)}))
+print(json.dumps({"seconds": elapsed, "cpu": time.process_time() - cpu,
+                  "entries": len(library.entries), "failed": len(library.failed_blocks)}))
 """
 
 EXPORT = """
 import json, sys, time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 from scholarsync.config import MatchConfig
 from scholarsync.outputs.bibtex import to_bibtex
 from scholarsync.core.merge import merge_records
@@ -65,8 +71,8 @@ text = to_bibtex(merged.publications)
 with open(sys.argv[2], "w", encoding="utf-8") as out:
     out.write(text)
 end = time.perf_counter()
-print(json.dumps({"seconds": end - start, "entries": len(records),
-                  "publications": len(merged.publications),
+print(json.dumps({"seconds": end - start, "cpu": time.process_time() - cpu,
+                  "entries": len(records), "publications": len(merged.publications),
                   "problems": len(problems) + len(merged.problems),
                   "read": read - start, "merge": merge - read, "write": end - merge}))
 """
@@ -102,6 +108,8 @@ def cli_args(bib: Path, workdir: Path, out: Path) -> list[str]:
 def main(argv: list[str]) -> None:
     use_cli = "--cli" in argv
     copies, argv = copies_option(argv)
+    against, argv = value_option(argv, "--against")
+    rounds, argv = value_option(argv, "--rounds")
     paths = [a for a in argv if not a.startswith("--")]
     bib = Path(paths[0]) if paths else DEFAULT
     if not bib.is_file():
@@ -111,6 +119,9 @@ def main(argv: list[str]) -> None:
         return
     if "--growth" in argv:
         growth(bib)
+        return
+    if against:
+        compare_against(bib, against, int(rounds or 3))
         return
     print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,6 +151,62 @@ def main(argv: list[str]) -> None:
           f"memory {mem_ratio:.2f} (target <= 1.5: {'ok' if mem_ratio <= 1.5 else 'MISSED'})")
     print(f"issue 13 targets: time <= 0.75: {'ok' if ratio <= 0.75 else 'MISSED'}, "
           f"memory <= 1.0: {'ok' if mem_ratio <= 1.0 else 'MISSED'}")
+
+
+# -- side by side with another interpreter (before/after a change) -------------------------
+
+
+def value_option(argv: list[str], name: str) -> tuple[str, list[str]]:
+    """``name VALUE`` (or ``name=VALUE``) taken out of ``argv``; "" when absent."""
+    rest, value, i = [], "", 0
+    while i < len(argv):
+        if argv[i] == name and i + 1 < len(argv):
+            value, i = argv[i + 1], i + 2
+            continue
+        if argv[i].startswith(name + "="):
+            value = argv[i].split("=", 1)[1]
+        else:
+            rest.append(argv[i])
+        i += 1
+    return value, rest
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def compare_against(bib: Path, other: str, rounds: int) -> None:
+    """The bare parse, this export and ``other``'s export, interleaved ``rounds`` times."""
+    print(f"file: {bib} ({bib.stat().st_size / 1e6:.1f} MB), {rounds} rounds; "
+          f"before = {other}, after = {sys.executable}")
+    runs: dict[str, list[tuple[dict, float]]] = {"parse": [], "before": [], "after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = {"before": Path(tmp) / "before.bib", "after": Path(tmp) / "after.bib"}
+        pair = [("before", other), ("after", sys.executable)]
+        for round_ in range(rounds):
+            data, _, mem = run_measured([sys.executable, "-c", PARSE, str(bib)])
+            runs["parse"].append((data, mem))
+            for name, python in pair if round_ % 2 == 0 else pair[::-1]:  # no place favoured
+                data, _, mem = run_measured([python, "-c", EXPORT, str(bib), str(outs[name])])
+                runs[name].append((data, mem))
+        same = outs["before"].read_bytes() == outs["after"].read_bytes()
+    parse_s = _median([d["seconds"] for d, _ in runs["parse"]])
+    parse_cpu = _median([d["cpu"] for d, _ in runs["parse"]])
+    parse_mb = _median([m for _, m in runs["parse"]])
+    print(f"(a) bibtexparser.parse_file: {parse_s:6.2f} s (CPU {parse_cpu:.2f} s), "
+          f"peak {parse_mb:7.1f} MB (medians)")
+    for name in ("before", "after"):
+        seconds = _median([d["seconds"] for d, _ in runs[name]])
+        cpu = _median([d["cpu"] for d, _ in runs[name]])
+        mem = _median([m for _, m in runs[name]])
+        parts = ", ".join(f"{part} {_median([d[part] for d, _ in runs[name]]):.2f} s"
+                          for part in ("read", "merge", "write"))
+        print(f"(b) export, {name:6s}: {seconds:6.2f} s (CPU {cpu:.2f} s), peak {mem:7.1f} MB "
+              f"({parts}); ratios time {seconds / parse_s:.2f} (CPU {cpu / parse_cpu:.2f}), "
+              f"memory {mem / parse_mb:.2f}")
+    print(f"exports byte-identical: {'yes' if same else 'NO'}")
 
 
 # -- N exact copies against one (issue 14) --------------------------------------------------

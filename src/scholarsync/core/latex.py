@@ -116,6 +116,8 @@ _COLLAPSIBLE = re.compile(r"\s\s|[^\S ]|^\s|\s$")  # what collapse_whitespace ch
 
 def collapse_whitespace(text: str) -> str:
     """Runs of white space to one space, stripped (``text`` itself when it has none)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # every white space but " " is unprintable: a one-pass test in C
     if _COLLAPSIBLE.search(text) is None:
         return text  # no copy: most titles, venues and names are already collapsed
     return " ".join(text.split())  # str.split() and re's \s agree on what white space is

@@ -119,27 +119,42 @@ def features(record: Record, year_tolerance: int, rules: Rules | None = None,
             folded = _family(name)
             if folded:
                 families.append(folded)
-    parts = None if titles is None else titles.get(record.title)
+    title = record.title
+    parts = None if titles is None else titles.get(title)
     if parts is None:
-        parts = _title_parts(record.title)
+        parts = _title_parts(title)
         if titles is not None:
-            titles[record.title] = parts
+            titles[title] = parts
     tkey, numbers, title_blocks = parts
     origin = record.origin
-    sig = (record.source, origin.location, origin.line or 0, record.key, tkey, record.year or 0)
+    year = record.year
+    sig = (record.source, origin.location, origin.line or 0, record.key, tkey, year or 0)
     author = families[0] if families else ""
     blocks = list(title_blocks)
     if tkey and author:
-        year = record.year
         if year is None:
             blocks.append(f"a:{author}::{tkey[0]}")
         else:
-            blocks.extend(f"a:{author}:{year + d}:{tkey[0]}" for d in range(year_tolerance + 1))
+            blocks.extend([f"a:{author}:{year + d}:{tkey[0]}" for d in range(year_tolerance + 1)])
     rules = rules or registry.rules()
     ids = match_ids(record, rules)
-    exclusive = {n: v for n, v in ids.items() if n in rules.exclusive}
-    return Features(ids, exclusive, tkey, numbers, author, tuple(families), record.year,
+    if ids:
+        names = _exclusive_names(rules)
+        exclusive = {n: v for n, v in ids.items() if n in names}
+    else:
+        exclusive = {}
+    return Features(ids, exclusive, tkey, numbers, author, tuple(families), year,
                     record.key, sig, _locators(record.fields), blocks)
+
+
+_EXCLUSIVE: list = [None, frozenset()]  # the rules last seen, and their exclusive identifiers
+
+
+def _exclusive_names(rules: Rules) -> frozenset[str]:
+    """``rules.exclusive`` (a property computed on each use), once per rules object."""
+    if _EXCLUSIVE[0] is not rules:
+        _EXCLUSIVE[:] = [rules, frozenset(rules.exclusive)]
+    return _EXCLUSIVE[1]  # type: ignore[no-any-return]
 
 
 def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
@@ -148,19 +163,17 @@ def _title_parts(title: str) -> tuple[str, frozenset[str], tuple[str, ...]]:
     if not tkey:
         return tkey, frozenset(), ()
     words = tkey.split()
-    numbers = frozenset(_DIGITS.findall(tkey) + [w for w in words if w in _ROMAN])
+    numbers = _ROMAN.intersection(words)
+    if not tkey.isalpha():  # (a key of more than one word is never all letters)
+        numbers = numbers.union(_DIGITS.findall(tkey))
     blocks = ["t:" + tkey]
-    significant = sorted({w for w in words if len(w) > 2 and w not in STOP_WORDS},
-                         key=_longest_first)[:4]
-    if significant:
-        blocks.append("s:" + " ".join(sorted(significant)))
+    significant = {w for w in words if len(w) > 2 and w not in STOP_WORDS}
+    if significant:  # the 4 longest (ties: alphabetically first), in alphabetical order
+        longest = sorted(sorted(significant), key=len, reverse=True)[:4]
+        blocks.append("s:" + " ".join(sorted(longest)))
     if len(tkey) >= 12:
         blocks.append("p:" + tkey[:16])
     return tkey, numbers, tuple(blocks)
-
-
-def _longest_first(word: str) -> tuple[int, str]:
-    return (-len(word), word)
 
 
 _PAGE = re.compile(r"[A-Za-z]*\d+")

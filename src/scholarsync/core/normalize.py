@@ -59,7 +59,6 @@ def name_key(name: str) -> str:
 # -- names -----------------------------------------------------------------------------------
 
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_NOBODY = Person()
 _SPACE = re.compile(r"[\s~]+")
 _COMMA = re.compile(r",")
 _LETTER_COMMAND = re.compile(r"\\([a-zA-Z]+)")
@@ -70,26 +69,36 @@ _EXTENDED = re.compile(r"^\s*(family|given|prefix|suffix|useprefix)\s*=\s*(.*)$"
 _BRACED: dict[str, re.Pattern[str]] = {}  # separator pattern -> pattern that also finds braces
 
 
+#: Text whose braces are balanced and never close below depth 0 (groups nested at most twice).
+_FLAT_GROUPS = re.compile(r"(?:[^{}]++|\{(?:[^{}]++|\{[^{}]*+\})*+\})*+")
+
+
 def _split_top_level(text: str, sep: re.Pattern[str], keep_empty: bool = False) -> list[str]:
     """Split on ``sep`` outside braces."""
-    if "{" not in text:
-        parts = sep.split(text)
-    else:
-        braced = _BRACED.get(sep.pattern)
-        if braced is None:
-            braced = _BRACED[sep.pattern] = re.compile(r"(\{)|(\})|" + sep.pattern, sep.flags)
-        parts, depth, start = [], 0, 0
-        for match in braced.finditer(text):
-            if match.group(1):
-                depth += 1
-            elif match.group(2):
-                depth = max(0, depth - 1)
-            elif depth == 0:
-                parts.append(text[start : match.start()])
-                start = match.end()
-        parts.append(text[start:])
+    parts = sep.split(text)
+    if len(parts) > 1 and "{" in text and not all(
+            _FLAT_GROUPS.fullmatch(part) for part in parts[:-1]):
+        parts = _split_braced(text, sep)  # a separator may sit inside braces
     stripped = [p.strip() for p in parts]
     return stripped if keep_empty else [p for p in stripped if p]
+
+
+def _split_braced(text: str, sep: re.Pattern[str]) -> list[str]:
+    """Split on ``sep`` where the brace depth is 0 (a ``}`` too many counts for nothing)."""
+    braced = _BRACED.get(sep.pattern)
+    if braced is None:
+        braced = _BRACED[sep.pattern] = re.compile(r"(\{)|(\})|" + sep.pattern, sep.flags)
+    parts, depth, start = [], 0, 0
+    for match in braced.finditer(text):
+        if match.group(1):
+            depth += 1
+        elif match.group(2):
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            parts.append(text[start : match.start()])
+            start = match.end()
+    parts.append(text[start:])
+    return parts
 
 
 def _word_case(word: str) -> str:
@@ -186,7 +195,8 @@ def _plain_name(raw: str) -> Person | None:
     """What the general parser makes of a name without markup, ``=`` or a second comma, by
     shorter ways; None for the forms left to it (a suffix after a comma, an empty name)."""
     if "," in raw:
-        family, given = (p.strip() for p in raw.split(","))
+        family, given = raw.split(",")
+        family, given = family.strip(), given.strip()
         if " " not in family:
             return Person(given=given, family=family)
         if _SUFFIX.match(given):
@@ -271,14 +281,24 @@ def parse_bibtex_name(raw: str) -> Person:
 def _parse_names(value: str) -> tuple[tuple[Person, ...], bool]:
     people: list[Person] = []
     truncated = False
-    for part in _split_top_level(collapse_whitespace(value), _AND):
+    text = collapse_whitespace(value)
+    parts = _split_top_level(text, _AND)
+    if "others" not in text.casefold():  # (case folding goes letter by letter)
+        return tuple([p for p in map(_parse_name, parts)
+                      if p.family or p.given or p.literal or p.von or p.jr]), False
+    for part in parts:
         if part.casefold() == "others":
             truncated = True
             continue
         person = _parse_name(part)
-        if person != _NOBODY:
+        if _somebody(person):
             people.append(person)
     return tuple(people), truncated
+
+
+def _somebody(person: Person) -> bool:
+    """Not the empty Person() (tested by its parts: quicker than comparing dataclasses)."""
+    return bool(person.family or person.given or person.literal or person.von or person.jr)
 
 
 def parse_bibtex_names(value: str) -> tuple[list[Person], bool]:

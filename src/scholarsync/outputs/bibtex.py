@@ -18,6 +18,7 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput, landing_page
+from scholarsync.sources.bibsplit import GROUP
 
 #: Conventional field order; any other field follows, alphabetically.
 FIELD_ORDER = (
@@ -34,15 +35,42 @@ _BRACE = re.compile(r"\\*[{}]")
 
 def to_bibtex(pubs: list[Publication]) -> str:
     """The publications as one BibTeX file, entries in the given order."""
-    return "\n".join(bibtex_entry(pub) for pub in pubs)
+    return "\n".join([bibtex_entry(pub) for pub in pubs])
 
 
 def bibtex_entry(pub: Publication) -> str:
     """One ``@type{key, …}`` entry, ending in a newline."""
     fields = entry_fields(pub)
-    names = sorted(fields, key=lambda n: (_RANK.get(n, len(_RANK)), n))
-    body = "".join(f"  {name} = {written_value(name, fields[name])},\n" for name in names)
-    return f"@{pub.type or 'misc'}{{{pub.key},\n{body}}}\n"
+    lines = [f"@{pub.type or 'misc'}{{{pub.key},\n"]
+    append = lines.append
+    for name in _ordered(fields):
+        value = fields[name]
+        if (name == "month" or "{" in value or "}" in value or "\n" in value
+                or value[-1:] == "\\"):
+            append(f"  {name} = {written_value(name, value)},\n")
+        else:  # what written_value() leaves as it is: the value in braces
+            append(f"  {name} = {{{value}}},\n")
+    append("}\n")
+    return "".join(lines)
+
+
+def _order(name: str, rank: dict[str, int] = _RANK, last: int = len(_RANK)) -> tuple[int, str]:
+    """Where a field goes: :data:`FIELD_ORDER`, then any other field alphabetically."""
+    return rank.get(name, last), name
+
+
+_ORDERS: dict[tuple[str, ...], list[str]] = {}  # field names as given -> in written order
+
+
+def _ordered(fields: dict[str, str]) -> list[str]:
+    """The field names in written order (sorted once per distinct list of names)."""
+    given = tuple(fields)
+    found = _ORDERS.get(given)
+    if found is None:
+        found = sorted(given, key=_order)
+        if len(_ORDERS) < 4096:
+            _ORDERS[given] = found
+    return found
 
 
 _MONTH_NUMBERS = {str(n) for n in range(1, 13)}
@@ -60,7 +88,11 @@ def written_value(name: str, value: str) -> str:
 def entry_fields(pub: Publication) -> dict[str, str]:
     """The BibTeX fields to write: the merged fields, identifiers normalized, gaps filled
     from display values and other sources' identifiers and links."""
-    fields = {name: value for name, value in pub.fields.items() if name != "ids" and value}
+    given = pub.fields
+    if "ids" not in given and all(given.values()):
+        fields = dict(given)  # the common case: a copy, in C
+    else:
+        fields = {name: value for name, value in given.items() if name != "ids" and value}
     if pub.aliases:
         fields["ids"] = ", ".join(pub.aliases)
     if "author" not in fields and "editor" not in fields and pub.authors:  # editors: no author
@@ -111,11 +143,22 @@ def safe_value(value: str) -> str:
     Values read from a .bib file pass through unchanged."""
     if "\n" in value and _AT_LINE.search(value):
         value = _AT_LINE.sub(r" \1", value)
-    if "{" in value or "}" in value:
+    if ("{" in value or "}" in value) and not _plainly_balanced(value):
         value = _balance(value)
     if value.endswith("\\"):
         value += " "
     return value
+
+
+#: A balanced ``{..}`` group (braces after a backslash not counted), nested at most 8 deep.
+_GROUP = re.compile(GROUP)
+
+
+def _plainly_balanced(value: str) -> bool:
+    """True when :func:`_balance` would change nothing: the plain braces balanced and no
+    brace after a backslash (a one-pass test in C for what most values are)."""
+    return ("\\{" not in value and "\\}" not in value
+            and _GROUP.fullmatch("{" + value + "}") is not None)
 
 
 def _balance(value: str) -> str:

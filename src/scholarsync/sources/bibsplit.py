@@ -187,24 +187,28 @@ def _fast(text: str, head: re.Match[str], line: int) -> tuple[Block | None, int]
     pos = found.end()
     if mark != ",":
         return entry, pos
-    field = patterns.field.match
-    count = text.count
-    counted = start
+    line += text.count("\n", start, pos)
+    # Each field starts where the one before it ended: a scanner matches them one after the
+    # other. The line of a field's "=" is counted from the newlines in its name and the
+    # values before it.
+    field = patterns.field.scanner(text, pos).match  # type: ignore[attr-defined]
+    append = fields.append
     while True:
-        found = field(text, pos)
+        found = field()
         if found is None:
             tail = patterns.tail.match(text, pos)
             if tail is None:
                 return None, 0
             return entry, tail.end()
         name, value, mark = found.groups()
-        equals = found.end(1)
-        line += count("\n", counted, equals)
-        counted = equals
-        fields.append((name.strip(), value.strip(), line))
-        pos = found.end()
+        if "\n" in name:
+            line += name.count("\n")
+        append((name.strip(), value.strip(), line))
+        if "\n" in value:
+            line += value.count("\n")
         if mark != ",":
-            return entry, pos
+            return entry, found.end()
+        pos = found.end()
 
 
 class _Abort(Exception):

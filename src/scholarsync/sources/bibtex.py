@@ -33,22 +33,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import bibtexparser
-from bibtexparser.model import (
-    Block,
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    Entry,
-    ExplicitComment,
-    ImplicitComment,
-    ParsingFailedBlock,
-    Preamble,
-    String,
-)
 
 from scholarsync.core.gcpause import gc_paused
 from scholarsync.core.normalize import (
@@ -67,7 +53,11 @@ from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
 from scholarsync.sources.bibcache import cached_parser
 
+# bibtexparser is imported where it is used (the reference reader only): importing it costs
+# an export ~50 ms.
 if TYPE_CHECKING:
+    from bibtexparser.model import Block
+
     from scholarsync.config import OptionReader
 
 KIND = "bibtex"
@@ -160,6 +150,9 @@ class _Values:
         self.resolving: set[str] = set()
         self.resolved: set[str] = set()  # this file's own definitions, once resolved
         self.too_large: dict[str, _TooLarge] = {}  # macro -> why it cannot be expanded
+        # every field value of the file, once: equal values are one string object (a file
+        # repeats its journals, publishers, years… and, concatenated, whole entries)
+        self.shared: dict[str, str] = {}
 
     def define(self, name: str, raw: str, line: int) -> None:
         lowered = name.strip().lower()
@@ -173,6 +166,8 @@ class _Values:
 
     def macro(self, name: str, line: int) -> str:
         lowered = name.lower()
+        if lowered in self.resolved:  # most uses: a definition of this file, resolved before
+            return self.macros[lowered]
         if lowered in self.too_large:
             raise self.too_large[lowered].copy()
         if lowered in self.raw_strings and lowered not in self.resolved:
@@ -375,15 +370,17 @@ def _fields(entry: bibsplit.Entry, values: _Values, location: str,
     repeated: list[str] = []
     line = entry.line
     names = _NAMES
+    shared = values.shared.setdefault
     for key, raw, field_line in entry.fields:
         name = names.get(key)
         if name is None:
             name = key.lower()
             if len(names) < 4096:
                 names[key] = name
-        if raw and "#" not in raw and raw[0] in '{"' and raw[-1] == ("}" if raw[0] == "{" else '"'):
+        first, last = raw[:1], raw[-1:]
+        if (last == "}" and first == "{" or last == '"' and first == '"') and "#" not in raw:
             value = raw[1:-1]  # the common case, inlined: one braced or quoted value
-            if (raw.find("}", 1, len(raw) - 1) >= 0 and _ONE_GROUP.fullmatch(raw) is None
+            if ("}" in value and _ONE_GROUP.fullmatch(raw) is None
                     and not _balanced(value)):
                 problems.append(Problem(
                     "warning", f"entry '{entry.key}': the value of '{name}' (line "
@@ -410,7 +407,7 @@ def _fields(entry: bibsplit.Entry, values: _Values, location: str,
             if joiner and value and value not in fields[name]:
                 fields[name] = f"{fields[name]}{joiner}{value}" if fields[name] else value
             continue
-        fields[name] = value
+        fields[name] = shared(value, value)
     if repeated:
         problems.append(Problem(
             "warning", f"entry '{entry.key}' repeats field(s) {', '.join(repeated)}: kept the "
@@ -454,6 +451,8 @@ def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]
         return bibsplit.split(text)
     if reader != "bibtexparser":
         raise ValueError(f"unknown BibTeX reader {reader!r}")
+    import bibtexparser
+
     with _quiet_parser():
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     _LINES.map = _LineMap(text) if "\\\n" in text else None
@@ -466,6 +465,17 @@ def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]
 def _from_bibtexparser(blocks: list[Block]) -> list[bibsplit.Block]:
     """bibtexparser's blocks as :mod:`.bibsplit` blocks (real lines; reused keys and repeated
     fields unwrapped: the caller reports those)."""
+    from bibtexparser.model import (
+        DuplicateBlockKeyBlock,
+        DuplicateFieldKeyBlock,
+        Entry,
+        ExplicitComment,
+        ImplicitComment,
+        ParsingFailedBlock,
+        Preamble,
+        String,
+    )
+
     found: list[bibsplit.Block] = []
     for block in blocks:
         if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
@@ -522,7 +532,9 @@ def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, 
         if not fields.get("title", "").strip() and "crossref" not in fields:
             problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
                                     "but left off the page", location, line, KIND))
-        entries.append(BibEntry(block.key, block.type.lower(), fields, location, line))
+        type_ = block.type.lower()
+        entries.append(BibEntry(block.key, values.shared.setdefault(type_, type_), fields,
+                                location, line))
     values.resolve_all()
     return entries, problems
 
@@ -619,11 +631,11 @@ LINK_FIELDS = ("url", "pdf", "code", "slides", "poster", "video", "html", "websi
 _RELATIVE_LINK = re.compile(r"^[\w./~-][^:\\]*$")  # no scheme: "paper.pdf", "/assets/pdf/x"
 _URL_COMMAND = re.compile(r"^\\(?:url|href)\s*\{([^{}]*)\}")
 _ARXIV_HOST = re.compile(r"arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
+_KEYWORD_SEP = re.compile(r"[,;]")
 
 
-@lru_cache(maxsize=65536)
-def _display(value: str) -> str:
-    return latex_to_unicode(value)
+#: A display value: LaTeX decoded where there is markup (the decoding itself is cached).
+_display = latex_to_unicode
 
 
 def _url(value: str, relative: bool = False) -> str | None:
@@ -743,7 +755,7 @@ def entry_record(key: str, type_: str, fields: dict[str, str], location: str, li
     abstract = _display(fields["abstract"]) if fields.get("abstract") else ""
     keywords: list[str] = []
     if fields.get("keywords"):
-        words = [w.strip() for w in re.split(r"[,;]", fields["keywords"]) if w.strip()]
+        words = [w.strip() for w in _KEYWORD_SEP.split(fields["keywords"]) if w.strip()]
         keywords = [_display(w) for w in words]
     selected = "selected" in fields and is_true(fields["selected"])
     if fields.get("abbr"):
