@@ -23,9 +23,11 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 MARK = "scholarsync"
 _PLACEHOLDER = "sha256:" + "0" * 16
@@ -34,9 +36,21 @@ _CHECKSUM_LINE = re.compile(
 _FENCE = {"---": ("---", "..."), "+++": ("+++",)}
 
 
-#: libyaml's safe loader when PyYAML was built with it (same results, many times faster);
-#: writing always uses the pure-Python emitter, so that the bytes are the same everywhere.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=1)
+def _yaml() -> tuple[Any, type[yaml.SafeLoader], type[yaml.SafeDumper]]:
+    """PyYAML, its loader and dumper, imported on first use (not by every command that
+    imports a source): libyaml's safe loader when PyYAML was built with it (same results,
+    many times faster); writing always uses the pure-Python emitter, so that the bytes are
+    the same everywhere, without anchors and aliases (a value used twice is written twice)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader), Dumper
 
 
 class FrontMatterError(ValueError):
@@ -90,8 +104,9 @@ def parse(text: str) -> Document:
     if parts is None:
         return Document({}, text, text, False)
     fence, head, body = parts
+    yaml, loader, _ = _yaml()
     try:
-        data = tomllib.loads(head) if fence == "+++" else yaml.load(head, Loader=_Loader)
+        data = tomllib.loads(head) if fence == "+++" else yaml.load(head, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else None
@@ -105,13 +120,6 @@ def parse(text: str) -> Document:
     if not isinstance(data, dict):
         raise FrontMatterError("front matter is not a mapping of keys to values", 2)
     return Document({str(k): v for k, v in data.items()}, body, text, True)
-
-
-class _Dumper(yaml.SafeDumper):
-    """The safe dumper, without anchors and aliases (a value used twice is written twice)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
 
 
 _BROKEN_MARK = re.compile(
@@ -130,7 +138,8 @@ def broken_mark(text: str) -> Document | None:
 
 def dump(data: dict[str, Any]) -> str:
     """YAML front matter text (no fences) for ``data``, keys in the given order."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+    yaml, _, dumper = _yaml()
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, width=1_000_000, indent=2)
 
 

@@ -36,8 +36,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bs4 import BeautifulSoup
-
 from scholarsync.core.normalize import (
     latex_escape,
     normalize_doi,
@@ -61,6 +59,8 @@ from scholarsync.sources.meta import (
 )
 
 if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+
     from scholarsync.config import OptionReader
 
 __all__ = ["EscholarshipSource", "ItemUnavailableError", "item_id", "item_url",

@@ -1,5 +1,6 @@
-"""The collector's pauses: what a read leaves behind is freed without it, and a command's
-frozen survivors are handed back when the command ends."""
+"""What a command costs besides its work: the collector's passes (what a read leaves behind is
+freed without it; a command's frozen survivors are handed back when it ends) and the modules
+loaded at start-up."""
 
 from __future__ import annotations
 
@@ -58,3 +59,22 @@ def test_outside_a_command_nothing_is_frozen() -> None:
         kept = [[i] for i in range(100)]
     assert gc.isenabled() and kept
     assert gc.get_freeze_count() == 0
+
+
+def test_an_export_of_a_bib_file_loads_no_html_or_yaml_parser(tmp_path) -> None:
+    """A .bib-only command does not pay for bs4/lxml/soupsieve or PyYAML at start-up."""
+    import subprocess
+    import sys
+
+    (tmp_path / "refs.bib").write_text("@article{a, title={A $\\alpha$ Title}, year={2020}}\n")
+    (tmp_path / "scholarsync.toml").write_text(
+        '[profile]\nname = "A. Person"\n\n[[sources]]\nkind = "bibtex"\npaths = ["refs.bib"]\n')
+    probe = ("import sys, runpy\nsys.argv = ['scholarsync', 'export', '-o', 'out.bib']\n"
+             "try:\n    runpy.run_module('scholarsync', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('bs4', 'lxml', 'soupsieve', 'yaml') "
+             "if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    assert (tmp_path / "out.bib").read_text().count("@article") == 1
+    assert done.stdout.strip().splitlines()[-1] == "[]"
