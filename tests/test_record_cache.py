@@ -18,6 +18,7 @@ from scholarsync.model import Problem, Record
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.bibcache import cached_parser
 from scholarsync.sources.bibtex import (
+    READERS,
     BibEntry,
     BibtexSource,
     decode_bib_bytes,
@@ -148,7 +149,8 @@ def test_second_sync_parses_only_the_changed_file_and_equals_a_cold_sync(
     cold = cold_copy(root, tmp_path / "cold")
     sync(cold)
     assert outputs(root) == outputs(cold)
-    assert len(list((root / "cache" / "records").glob("*.json"))) == 2  # old b.bib pruned
+    # old b.bib pruned: per .bib file, its parse and the text it was parsed from
+    assert len(list((root / "cache" / "records").glob("*.json"))) == 4
 
 
 def test_nothing_changed_reuses_everything_and_still_warns(tmp_path: Path) -> None:
@@ -183,7 +185,7 @@ def test_a_damaged_or_missing_cache_file_is_parsed_again(tmp_path: Path, damage:
     before = outputs(root)
     folder = root / "cache" / "records"
     files = sorted(folder.glob("*.json"))
-    assert len(files) == 2
+    assert len(files) == 4  # per .bib file: its parse and its text
     if damage == "delete":
         shutil.rmtree(folder)
     for path in files if damage != "delete" else []:
@@ -222,7 +224,8 @@ def test_a_version_or_format_bump_invalidates(tmp_path: Path,
 def _read(files: list[Path], cache: recordcache.RecordCache | None,
           ) -> tuple[list[Record], list[Problem]]:
     texts = [(decode_bib_bytes(p.read_bytes(), str(p))[0], str(p)) for p in files]
-    parse = cached_parser(cache, parse_bib_file, BibEntry, entry_record) if cache else None
+    parse = (cached_parser(cache, parse_bib_file, BibEntry, entry_record, READERS) if cache
+             else None)
     return read_bib_texts(texts, parse)
 
 

@@ -30,7 +30,7 @@ import codecs
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,7 +65,7 @@ from scholarsync.model import IdentifierSpec, Origin, Problem, Record, SourceRes
 from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
-from scholarsync.sources.bibcache import cached_parser
+from scholarsync.sources.bibcache import Readers, cached_parser
 
 if TYPE_CHECKING:
     from scholarsync.config import OptionReader
@@ -251,7 +251,8 @@ class _Values:
                 token = raw[i:end].strip()
                 pieces.append(token if token.isdigit() else self.macro(token, line))
                 i = end
-            size += len(pieces[-1])
+            if pieces:  # (blanks and "#" before the first piece: nothing yet)
+                size += len(pieces[-1])
         if size > MAX_VALUE_CHARS:
             raise _TooLarge(f"expands beyond {MAX_VALUE_CHARS:,} characters")
         return pieces
@@ -442,13 +443,20 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
     return _read_blocks(split_bib_text(text, reader), location, macros)
 
 
-def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
-    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
+def normalize_bib_text(text: str) -> str:
+    """The text the splitters read: BOM dropped, CRLF as LF; a stray CR inside a line is a
+    space, and a CR-only (old Mac) file's CRs are newlines."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\r" in text:  # CRLF; a stray CR inside a line is a space; CR-only (old Mac) files
+    if "\r" in text:
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", " " if "\n" in text else "\n")
+    return text
+
+
+def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
+    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
+    text = normalize_bib_text(text)
     reader = reader or READER
     if reader == "regex":
         return bibsplit.split(text)
@@ -496,35 +504,163 @@ def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, 
     """Entries and problems of one file's blocks."""
     problems: list[Problem] = []
     values = _Values({} if macros is None else macros, location, problems)
-    for block in blocks:
-        if isinstance(block, bibsplit.String):
-            values.define(block.key, block.value, block.line)
+    _define_strings(blocks, values)
     entries: list[BibEntry] = []
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
-        if isinstance(block, bibsplit.Failed):
-            problems.append(_failure(block, location))
-            continue
-        if not isinstance(block, bibsplit.Entry):
-            continue  # @string (done), @preamble, @comment, text between entries
-        line = block.line
-        if not block.key:
-            problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
-                                    "skipped", location, line, KIND))
-            continue
-        fields = _fields(block, values, location, problems)
-        if fields is None:
-            continue
-        if not fields:
-            problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
-                                    location, line, KIND))
-            continue
-        if not fields.get("title", "").strip() and "crossref" not in fields:
-            problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
-                                    "but left off the page", location, line, KIND))
-        entries.append(BibEntry(block.key, block.type.lower(), fields, location, line))
+        entry = _read_block(block, values, location, problems)
+        if entry is not None:
+            entries.append(entry)
     values.resolve_all()
     return entries, problems
+
+
+def _define_strings(blocks: list[bibsplit.Block], values: _Values) -> None:
+    """Every ``@string`` of the file, before any entry is read (a later one counts too)."""
+    for block in blocks:
+        if isinstance(block, bibsplit.String):
+            values.define(block.key, block.value, block.line)
+
+
+def _read_block(block: bibsplit.Block, values: _Values, location: str,
+                problems: list[Problem]) -> BibEntry | None:
+    """The entry of one block, if it is a usable entry (problems reported to ``problems``)."""
+    if isinstance(block, bibsplit.Failed):
+        problems.append(_failure(block, location))
+        return None
+    if not isinstance(block, bibsplit.Entry):
+        return None  # @string (done), @preamble, @comment, text between entries
+    line = block.line
+    if not block.key:
+        problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
+                                "skipped", location, line, KIND))
+        return None
+    fields = _fields(block, values, location, problems)
+    if fields is None:
+        return None
+    if not fields:
+        problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
+                                location, line, KIND))
+        return None
+    if not fields.get("title", "").strip() and "crossref" not in fields:
+        problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
+                                "but left off the page", location, line, KIND))
+    return BibEntry(block.key, block.type.lower(), fields, location, line)
+
+
+# -- reading by segments (incremental re-reads of a changed file) ----------------------------
+#
+# A file's blocks fall into segments, each starting at an anchor (a block start alone at the
+# start of its line: :func:`scholarsync.sources.bibsplit.anchors`), the first at offset 0. A
+# segment's entries and problems depend only on its own text and the file's ``@string``
+# definitions, as long as no macro is undefined, defined twice or too large ("clean": those
+# warnings are reported once per file, at the first use). The records cache
+# (:mod:`scholarsync.sources.bibcache`) keeps the segments and re-reads only a changed window.
+
+#: A segment: offset and line where it starts, and the number of entries and problems of the
+#: file up to its end.
+Segment = tuple[int, int, int, int]
+StringDef = tuple[str, str, int]  # an @string: name, raw value, line
+
+
+@dataclass
+class Segmented:
+    """A file's (or a window's) entries and problems, with its segments."""
+
+    entries: list[BibEntry]
+    problems: list[Problem]
+    segments: list[Segment]
+    strings: list[StringDef]
+    clean: bool  # segments can be re-read alone (see above)
+    text: str = ""  # the text the splitter read
+    stop: tuple[int, int] | None = None  # a window's end (offset, line); None: end of text
+
+
+def prepare_bib_text(text: str, location: str) -> str:
+    """What :func:`parse_bib_file` splits: the bib_block output blanked, the text normalized."""
+    return normalize_bib_text(blank_block(text, location))
+
+
+def parse_bib_segments(text: str, location: str, macros: dict[str, str]) -> Segmented:
+    """:func:`parse_bib_file` of ``text``, with its segments (``macros`` receive its
+    ``@string`` definitions)."""
+    text = prepare_bib_text(text, location)
+    blocks = bibsplit.split(text)
+    starts = _segment_starts(blocks, bibsplit.anchors(text))
+    found = _read_segments(blocks, starts or {0: (0, 1)}, location, macros, ())
+    found.text = text
+    found.clean = found.clean and starts is not None
+    return found
+
+
+def parse_bib_window(text: str, start: tuple[int, int], stop: Callable[[int], bool],
+                     strings: list[StringDef], location: str, macros: dict[str, str],
+                     ) -> Segmented | None:
+    """The segments of prepared ``text`` from the segment at ``start`` (offset, line) to the
+    first anchor ``stop`` accepts, read with the file's ``strings``; None when the window
+    holds an ``@string`` or is not clean (the file must be read whole)."""
+    blocks, met, end = bibsplit.split_from(text, start[0], start[1], stop)
+    if any(isinstance(b, bibsplit.String) for b in blocks):
+        return None
+    starts = {0: start}
+    starts.update((index, (offset, line)) for index, offset, line in met)
+    found = _read_segments(blocks, starts, location, macros, strings)
+    found.stop = end
+    return found if found.clean else None
+
+
+def _segment_starts(blocks: list[bibsplit.Block], anchors: list[tuple[int, int]],
+                    ) -> dict[int, tuple[int, int]] | None:
+    """Block index -> (offset, line) of each segment's first block; None when the anchors do
+    not match the blocks (then the file is not read by segments)."""
+    starts: dict[int, tuple[int, int]] = {0: (0, 1)}
+    todo = iter(anchors)
+    anchor = next(todo, None)
+    if anchor is not None and anchor[0] == 0:
+        anchor = next(todo, None)
+    for index, block in enumerate(blocks):
+        if anchor is None:
+            break
+        if isinstance(block, bibsplit.Comment) and not block.explicit:
+            continue
+        if block.line == anchor[1]:
+            starts[index] = anchor
+            anchor = next(todo, None)
+        elif block.line > anchor[1]:
+            return None
+    return starts if anchor is None else None
+
+
+def _read_segments(blocks: list[bibsplit.Block], starts: dict[int, tuple[int, int]],
+                   location: str, macros: dict[str, str], strings: Iterable[StringDef],
+                   ) -> Segmented:
+    """:func:`_read_blocks`, noting where each segment (``starts``: block index -> offset and
+    line) ends in the entries and problems. ``strings``: the file's definitions, when
+    ``blocks`` are only a part of it."""
+    problems: list[Problem] = []
+    values = _Values(macros, location, problems)
+    for name, raw, line in strings:
+        values.define(name, raw, line)
+    _define_strings(blocks, values)
+    clean = not problems
+    defined = [(b.key, b.value, b.line) for b in blocks if isinstance(b, bibsplit.String)]
+    entries: list[BibEntry] = []
+    segments: list[Segment] = []
+    for index, block in enumerate(blocks):
+        blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
+        if index in starts:
+            if segments:
+                segments[-1] = (*segments[-1][:2], len(entries), len(problems))
+            segments.append((*starts[index], 0, 0))
+        entry = _read_block(block, values, location, problems)
+        if entry is not None:
+            entries.append(entry)
+    if not segments:
+        segments.append((*starts[0], 0, 0))
+    segments[-1] = (*segments[-1][:2], len(entries), len(problems))
+    values.resolve_all()
+    clean = clean and not values.undefined and not values.too_large
+    return Segmented(entries, problems, segments, defined, clean)
 
 
 # -- crossref and duplicates -----------------------------------------------------------------
@@ -847,6 +983,10 @@ def _load_local(path: str, encoding: str | None) -> tuple[str, list[Problem]]:
     return decode_bib_bytes(data, path, encoding)
 
 
+#: The segmented reading the records cache re-reads a changed file with.
+READERS = Readers(parse_bib_segments, parse_bib_window, prepare_bib_text)
+
+
 class BibtexSource(Source):
     """The ``bibtex`` source: every configured path (already glob-expanded) or URL, in order."""
 
@@ -893,7 +1033,8 @@ class BibtexSource(Source):
         if paths and not texts:
             raise SourceError("no .bib file could be read: " + "; ".join(
                 p.message for p in problems if p.level == "error"))
-        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record)
+        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record,
+                              READERS)
         records, more = read_bib_texts(texts, parse)
         return SourceResult(kind=KIND, records=records, problems=problems + more, status=status)
 
