@@ -62,7 +62,10 @@ BASE = r"""% my publications
   author = {Roe, Richard},
   year = {2018},
 }
-@misc{notitle, year = {2001}}
+@misc{notitle, year = {2001}, publisher = nopub}
+@string{jot = {Journal of Tests, Again}}
+@string{sub = und # " series"}
+@misc{theta2000, title = {Theta}, series = sub, note = nopub}
 text between entries @misc{inline2017, title = {Not at a line start}, year = 2017}
 @book{epsilon2016,
   title = {Epsilon},
@@ -157,6 +160,10 @@ EDITS = {
                                                  "title = {Beta} in {the Proceedings},"),
     "duplicate-key-added": lambda t: t + "\n@misc{epsilon2016, title = {Again}}\n",
     "crlf": lambda t: t.replace("\n", "\r\n"),
+    "first-use-removed": lambda t: t.replace(", publisher = nopub", ""),
+    "earlier-use-added": lambda t: t.replace("@comment{", "@misc{use, title = {U}, note = "
+                                             "nopub # sub}\n@comment{"),
+    "macro-cycle": lambda t: t.replace("@string{sub = und", "@string{sub = sub"),
     "everything": lambda t: SECOND,
 }
 
@@ -170,9 +177,10 @@ def test_an_edited_file_reads_as_a_fresh_parse(tmp_path: Path, name: str,
         _assert_same(BASE, new, tmp_path / "records")
     if name in ("append", "append-no-newline", "insert", "prepend", "delete", "edit-field",
                 "edit-adds-lines", "edit-key", "broken-entry-added", "truncated",
-                "head-not-at-line-start", "duplicate-key-added"):
+                "head-not-at-line-start", "duplicate-key-added", "undefined-macro",
+                "macro-from-earlier", "first-use-removed", "earlier-use-added"):
         assert _incremental(caplog), "the change should have been read incrementally"
-    if name in ("string-changed", "string-added", "string-removed", "undefined-macro"):
+    if name in ("string-changed", "string-added", "string-removed"):
         assert not _incremental(caplog), "an @string change needs the whole file"
 
 

@@ -58,11 +58,13 @@ MakeRecord = Callable[[str, str, dict[str, str], str, int], Record]
 
 class Readers(NamedTuple):
     """The segmented reading of :mod:`scholarsync.sources.bibtex` (``parse_bib_segments``,
-    ``parse_bib_window``, ``prepare_bib_text``), which incremental re-reads need."""
+    ``parse_bib_window``, ``prepare_bib_text``, ``replay_problems``), which incremental
+    re-reads need."""
 
     full: Callable[[str, str, dict[str, str]], Any]
     window: Callable[..., Any]
     prepare: Callable[[str, str], str]
+    replay: Callable[..., list[Problem] | None]
 
 
 @dataclass
@@ -78,6 +80,8 @@ class _File:
     segments: list[list[int]] = field(default_factory=list)
     strings: list[list[Any]] = field(default_factory=list)
     clean: bool = False
+    base: list[Problem] = field(default_factory=list)  # the segments' (no macro warnings)
+    events: list[list[Any]] = field(default_factory=list)  # macro uses that may warn
 
 
 def cached_parser(cache: RecordCache, parse_file: Parse[E], new_entry: NewEntry[E],
@@ -180,13 +184,19 @@ def _encode(file: _File, macros_in: str) -> dict[str, Any]:
         "macros_in": macros_in,
         "entries": [[e.key, e.type, e.line, e.fields, packed]
                     for e, packed in zip(file.entries, file.packed, strict=True)],
-        "problems": [[p.level, p.message, p.location, p.line, p.source] for p in file.problems],
+        "problems": [_problem(p) for p in file.problems],
+        "base": [_problem(p) for p in file.base],
+        "events": file.events,
         "macros": file.defined,
         "persons": [[p.given, p.family, p.von, p.jr, p.literal] for p in file.persons],
         "segments": file.segments,
         "strings": file.strings,
         "clean": file.clean,
     }
+
+
+def _problem(problem: Problem) -> list[Any]:
+    return [problem.level, problem.message, problem.location, problem.line, problem.source]
 
 
 _BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
@@ -265,13 +275,16 @@ def _full(stored: dict[str, Any] | None, text: str, location: str, macros: dict[
         clean = False
     else:
         found = readers.full(text, location, macros)
-        entries, problems, prepared = found.entries, found.problems, found.text
+        entries, problems, prepared = found.entries, found.whole, found.text
         segments = [list(s) for s in found.segments]
         strings = [list(s) for s in found.strings]
         clean = found.clean
     defined = {k: v for k, v in macros.items() if k not in before or before[k] != v}
     file = _File(entries, problems, [None] * len(entries), [], defined, segments, strings,
                  clean)
+    if readers is not None and clean:
+        file.base = found.problems
+        file.events = [list(e) for e in found.events]
     known = _known_records(stored)
     people: dict[Person, int] = {}
     fresh: list[int] = []
@@ -413,23 +426,35 @@ def _reread(data: dict[str, Any], old: str, text: str, location: str, macros: di
            for s in data["strings"]):
         return None  # an @string removed or changed: other segments may read differently
     return _splice(data, window, first, last, shift, delta, location, macros, new_entry,
-                   make_record)
+                   make_record, readers)
 
 
 def _splice(data: dict[str, Any], window: Any, first: int, last: int, shift: int, delta: int,
             location: str, macros: dict[str, str], new_entry: NewEntry[E],
-            make_record: MakeRecord) -> _Done | None:
+            make_record: MakeRecord, readers: Readers) -> _Done | None:
     """The old parse with segments ``first`` to ``last`` (excluded) replaced by ``window``."""
     segments: list[list[int]] = data["segments"]
-    entries_from, problems_from = _ends(segments, first)
-    entries_to, problems_to = _ends(segments, last)
-    after = []
-    for level, message, where, line, source in data["problems"][problems_to:]:
+    entries_from, problems_from, events_from = _ends(segments, first)
+    entries_to, problems_to, events_to = _ends(segments, last)
+    base = [Problem(*p) for p in data["base"][:problems_from]] + window.problems
+    for level, message, where, line, source in data["base"][problems_to:]:
         if shift and "(line " in message:
             return None  # a message naming a line that moved
-        after.append(Problem(level, message, where,
-                             None if line is None else line + shift, source))
-    before = [Problem(*p) for p in data["problems"][:problems_from]]
+        base.append(Problem(level, message, where, None if line is None else line + shift,
+                            source))
+    grown = len(window.problems) - (problems_to - problems_from)
+    events = data["events"][:events_from]
+    events += [[at + problems_from, name, line] for at, name, line in window.events]
+    events += [[at + grown, name, line + shift] for at, name, line in data["events"][events_to:]]
+    end_line = segments[last][1] if last < len(segments) else None
+    strings = [[name, value, line + shift if end_line is not None and line >= end_line
+                else line] for name, value, line in data["strings"]]
+    replayed = dict(macros)
+    problems = readers.replay([tuple(s) for s in strings], base,
+                              [tuple(e) for e in events], location, replayed)
+    if problems is None:
+        return None
+    macros.update(replayed)
     persons = [Person(*p) for p in data["persons"]]
     stored = data["entries"]
     head = _entries(stored[:entries_from], location, new_entry, persons)
@@ -446,13 +471,9 @@ def _splice(data: dict[str, Any], window: Any, first: int, last: int, shift: int
         packed.append(None if record is None
                       else _pack(record, entry, location, people, persons))
     packed.extend(e[4] for e in stored[entries_to:])
-    macros.update(data["macros"])
-    end_line = segments[last][1] if last < len(segments) else None
-    strings = [[name, value, line + shift if end_line is not None and line >= end_line
-                else line] for name, value, line in data["strings"]]
-    file = _File(head + window.entries + rest, before + window.problems + after, packed,
-                 persons, dict(data["macros"]),
-                 _segments(segments, window, first, last, shift, delta), strings, True)
+    file = _File(head + window.entries + rest, problems, packed, persons,
+                 dict(data["macros"]), _segments(segments, window, first, last, shift, delta),
+                 strings, True, base, events)
     _lossless(file, fresh)
     reused = sum(1 for p in packed if p is not None) - len(fresh)
     log.info("records cache: %s changed; %d of its %d entries read again, the rest reused",
@@ -460,21 +481,23 @@ def _splice(data: dict[str, Any], window: Any, first: int, last: int, shift: int
     return _Done(file, reused)
 
 
-def _ends(segments: list[list[int]], index: int) -> tuple[int, int]:
-    """Entries and problems of the file before segment ``index``."""
-    return (segments[index - 1][2], segments[index - 1][3]) if index else (0, 0)
+def _ends(segments: list[list[int]], index: int) -> tuple[int, int, int]:
+    """Entries, problems and events of the file before segment ``index``."""
+    return (segments[index - 1][2], segments[index - 1][3], segments[index - 1][4]) if (
+        index) else (0, 0, 0)
 
 
 def _segments(segments: list[list[int]], window: Any, first: int, last: int, shift: int,
               delta: int) -> list[list[int]]:
     """The new segment table: the old one's head, the window's and the old tail, moved."""
-    entries_from, problems_from = _ends(segments, first)
-    entries_to, problems_to = _ends(segments, last)
+    entries_from, problems_from, events_from = _ends(segments, first)
+    entries_to, problems_to, events_to = _ends(segments, last)
     table = [list(s) for s in segments[:first]]
-    table += [[o, line, e + entries_from, p + problems_from]
-              for o, line, e, p in window.segments]
-    grown_entries = len(window.entries) - (entries_to - entries_from)
-    grown_problems = len(window.problems) - (problems_to - problems_from)
-    table += [[o + delta, line + shift, e + grown_entries, p + grown_problems]
-              for o, line, e, p in segments[last:]]
+    table += [[o, line, e + entries_from, p + problems_from, v + events_from]
+              for o, line, e, p, v in window.segments]
+    grown = (len(window.entries) - (entries_to - entries_from),
+             len(window.problems) - (problems_to - problems_from),
+             len(window.events) - (events_to - events_from))
+    table += [[o + delta, line + shift, e + grown[0], p + grown[1], v + grown[2]]
+              for o, line, e, p, v in segments[last:]]
     return table

@@ -553,14 +553,42 @@ def _read_block(block: bibsplit.Block, values: _Values, location: str,
 # A file's blocks fall into segments, each starting at an anchor (a block start alone at the
 # start of its line: :func:`scholarsync.sources.bibsplit.anchors`), the first at offset 0. A
 # segment's entries and problems depend only on its own text and the file's ``@string``
-# definitions, as long as no macro is undefined, defined twice or too large ("clean": those
-# warnings are reported once per file, at the first use). The records cache
-# (:mod:`scholarsync.sources.bibcache`) keeps the segments and re-reads only a changed window.
+# definitions, except the macro warnings: an undefined macro is reported once per file, at its
+# first use, and a macro's own definition is resolved (its warnings given) at its first use.
+# So a segment is read alone with the warnings left out, noting each use of a macro that may
+# warn (an "event": where among the segment's problems, the name, the line); the file's
+# problems are then those of its segments with the events replayed in order
+# (:func:`replay_problems`), which gives every warning where a whole read gives it. A file
+# with a macro cycle or an @string bomb (values that depend on the order of reading) is not
+# read by segments. The records cache (:mod:`scholarsync.sources.bibcache`) keeps the
+# segments and re-reads only a changed window.
 
-#: A segment: offset and line where it starts, and the number of entries and problems of the
-#: file up to its end.
-Segment = tuple[int, int, int, int]
+#: A segment: offset and line where it starts, and the number of entries, problems (macro
+#: warnings left out) and events of the file up to its end.
+Segment = tuple[int, int, int, int, int]
 StringDef = tuple[str, str, int]  # an @string: name, raw value, line
+Event = tuple[int, str, int]  # a macro use: index among the problems, name, line
+
+
+class _Recorder(_Values):
+    """:class:`_Values` that notes the uses of macros that may warn instead of warning."""
+
+    def __init__(self, macros: dict[str, str], location: str, problems: list[Problem]):
+        super().__init__(macros, location, problems)
+        self.events: list[Event] = []
+        self.cycle = False
+
+    def macro(self, name: str, line: int) -> str:
+        if not self.resolving:  # a use in a field (not inside a definition)
+            lowered = name.lower()
+            if lowered in self.raw_strings or (lowered not in self.macros
+                                               and lowered not in MONTHS):
+                self.events.append((len(self.problems), name, line))
+        return super().macro(name, line)
+
+    def _undefined(self, name: str, line: int, why: str) -> None:
+        if why == "refers to itself":
+            self.cycle = True
 
 
 @dataclass
@@ -568,12 +596,14 @@ class Segmented:
     """A file's (or a window's) entries and problems, with its segments."""
 
     entries: list[BibEntry]
-    problems: list[Problem]
+    problems: list[Problem]  # the macro warnings left out
+    events: list[Event]
     segments: list[Segment]
     strings: list[StringDef]
-    clean: bool  # segments can be re-read alone (see above)
+    clean: bool  # read by segments (see above); else ``problems`` are the file's, whole
     text: str = ""  # the text the splitter read
     stop: tuple[int, int] | None = None  # a window's end (offset, line); None: end of text
+    whole: list[Problem] = field(default_factory=list)  # a file's problems, warnings in
 
 
 def prepare_bib_text(text: str, location: str) -> str:
@@ -583,14 +613,23 @@ def prepare_bib_text(text: str, location: str) -> str:
 
 def parse_bib_segments(text: str, location: str, macros: dict[str, str]) -> Segmented:
     """:func:`parse_bib_file` of ``text``, with its segments (``macros`` receive its
-    ``@string`` definitions)."""
+    ``@string`` definitions); ``whole`` holds the file's problems."""
     text = prepare_bib_text(text, location)
     blocks = bibsplit.split(text)
     starts = _segment_starts(blocks, bibsplit.anchors(text))
-    found = _read_segments(blocks, starts or {0: (0, 1)}, location, macros, ())
-    found.text = text
-    found.clean = found.clean and starts is not None
-    return found
+    if starts is not None:
+        found = _read_segments(blocks, starts, location, dict(macros), ())
+        if found.clean:
+            replayed = dict(macros)
+            whole = replay_problems(found.strings, found.problems, found.events, location,
+                                    replayed)
+            if whole is not None:
+                macros.update(replayed)
+                found.whole, found.text = whole, text
+                return found
+        blocks = bibsplit.split(text)  # (read and let go of as they were read)
+    entries, problems = _read_blocks(blocks, location, macros)
+    return Segmented(entries, problems, [], [], [], False, text, whole=problems)
 
 
 def parse_bib_window(text: str, start: tuple[int, int], stop: Callable[[int], bool],
@@ -607,6 +646,31 @@ def parse_bib_window(text: str, start: tuple[int, int], stop: Callable[[int], bo
     found = _read_segments(blocks, starts, location, macros, strings)
     found.stop = end
     return found if found.clean else None
+
+
+def replay_problems(strings: list[StringDef], problems: list[Problem], events: list[Event],
+                    location: str, macros: dict[str, str]) -> list[Problem] | None:
+    """A file's problems: those of its segments with the macro warnings of ``events`` put
+    back, as a whole read gives them (``macros`` receive the file's definitions); None when
+    the order of reading matters after all (a cycle, an @string bomb)."""
+    whole: list[Problem] = []
+    values = _Values(macros, location, whole)
+    for name, raw, line in strings:
+        values.define(name, raw, line)
+    done = 0
+    try:
+        for at, name, line in events:
+            whole.extend(problems[done:at])
+            done = at
+            values.macro(name, line)
+    except _TooLarge:
+        return None
+    whole.extend(problems[done:])
+    values.resolve_all()
+    if values.too_large or any(p.message.endswith("refers to itself; its name is kept as the "
+                                                  "value") for p in whole):
+        return None
+    return whole
 
 
 def _segment_starts(blocks: list[bibsplit.Block], anchors: list[tuple[int, int]],
@@ -634,33 +698,33 @@ def _segment_starts(blocks: list[bibsplit.Block], anchors: list[tuple[int, int]]
 def _read_segments(blocks: list[bibsplit.Block], starts: dict[int, tuple[int, int]],
                    location: str, macros: dict[str, str], strings: Iterable[StringDef],
                    ) -> Segmented:
-    """:func:`_read_blocks`, noting where each segment (``starts``: block index -> offset and
-    line) ends in the entries and problems. ``strings``: the file's definitions, when
-    ``blocks`` are only a part of it."""
+    """The entries, problems (macro warnings left out) and events of ``blocks``, noting where
+    each segment (``starts``: block index -> offset and line) ends in them. ``strings``: the
+    file's definitions, when ``blocks`` are only a part of it."""
     problems: list[Problem] = []
-    values = _Values(macros, location, problems)
+    values = _Recorder(macros, location, problems)
     for name, raw, line in strings:
         values.define(name, raw, line)
     _define_strings(blocks, values)
-    clean = not problems
+    del problems[:]  # ("defined again": the replay gives them)
     defined = [(b.key, b.value, b.line) for b in blocks if isinstance(b, bibsplit.String)]
     entries: list[BibEntry] = []
     segments: list[Segment] = []
+    events = values.events
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
         if index in starts:
             if segments:
-                segments[-1] = (*segments[-1][:2], len(entries), len(problems))
-            segments.append((*starts[index], 0, 0))
+                segments[-1] = (*segments[-1][:2], len(entries), len(problems), len(events))
+            segments.append((*starts[index], 0, 0, 0))
         entry = _read_block(block, values, location, problems)
         if entry is not None:
             entries.append(entry)
     if not segments:
-        segments.append((*starts[0], 0, 0))
-    segments[-1] = (*segments[-1][:2], len(entries), len(problems))
-    values.resolve_all()
-    clean = clean and not values.undefined and not values.too_large
-    return Segmented(entries, problems, segments, defined, clean)
+        segments.append((*starts[0], 0, 0, 0))
+    segments[-1] = (*segments[-1][:2], len(entries), len(problems), len(events))
+    clean = not values.cycle and not values.too_large
+    return Segmented(entries, problems, events, segments, defined, clean)
 
 
 # -- crossref and duplicates -----------------------------------------------------------------
@@ -984,7 +1048,7 @@ def _load_local(path: str, encoding: str | None) -> tuple[str, list[Problem]]:
 
 
 #: The segmented reading the records cache re-reads a changed file with.
-READERS = Readers(parse_bib_segments, parse_bib_window, prepare_bib_text)
+READERS = Readers(parse_bib_segments, parse_bib_window, prepare_bib_text, replay_problems)
 
 
 class BibtexSource(Source):
