@@ -17,7 +17,7 @@ import pytest
 
 from scholarsync import recordcache
 from scholarsync.model import Problem, Record
-from scholarsync.sources import bibsplit
+from scholarsync.sources import bibcache, bibsplit
 from scholarsync.sources.bibcache import cached_parser, common_ends
 from scholarsync.sources.bibtex import (
     READERS,
@@ -83,6 +83,13 @@ SECOND = r"""@article{zeta2015, title = {Zeta}, author = {Gupta, Vima}, journal 
 
 NEW_ENTRY = ("@article{new2024,\n  title = {A New One},\n  author = {New, Person},\n"
              "  year = 2024,\n}\n")
+
+
+@pytest.fixture(autouse=True, params=[bibcache.CHUNK, 2], ids=["chunks", "small-chunks"])
+def _chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries are stored in chunks, the ones a change does not touch kept as they were
+    written: with chunks of two entries, most of them are."""
+    monkeypatch.setattr(bibcache, "CHUNK", request.param)
 
 
 def _fresh(texts: list[tuple[str, str]]) -> tuple[list[Record], list[Problem]]:

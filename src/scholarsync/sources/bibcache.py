@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from scholarsync.fileio import write_atomic
 from scholarsync.model import Origin, Person, Problem, Record
 from scholarsync.recordcache import RecordCache
 from scholarsync.sources import bibsplit, rules
@@ -82,6 +83,9 @@ class _File:
     clean: bool = False
     base: list[Problem] = field(default_factory=list)  # the segments' (no macro warnings)
     events: list[list[Any]] = field(default_factory=list)  # macro uses that may warn
+    # the entries as stored: (number of entries, line they count from, their stored bytes
+    # when unchanged since the last parse, else None)
+    chunks: list[tuple[int, int, bytes | None]] = field(default_factory=list)
 
 
 def cached_parser(cache: RecordCache, parse_file: Parse[E], new_entry: NewEntry[E],
@@ -94,7 +98,6 @@ def cached_parser(cache: RecordCache, parse_file: Parse[E], new_entry: NewEntry[
               ) -> tuple[list[E], list[Problem]]:
         ids = ",".join(spec.name for spec in rules().identifiers)  # Records depend on them
         key = cache.key("bibtex file", location, ids)
-        text_key = cache.key("bibtex text", location, ids)
         macros_in = _macros_hash(macros)
         content = hashlib.sha256("\0".join([text, macros_in]).encode(
             "utf-8", "surrogatepass")).hexdigest()
@@ -102,27 +105,23 @@ def cached_parser(cache: RecordCache, parse_file: Parse[E], new_entry: NewEntry[
             found = _load(cache, key, content, location, new_entry)
             if found is not None:
                 cache.hit(key, location)
-                if readers is not None:
-                    cache.used.add(text_key)  # kept for the next change
                 macros.update(found.defined)
                 return found.entries, found.problems
         cache.miss(location)
-        stored = cache.read(key)
+        stored = _read_stored(cache, key)
         done = None
         if readers is not None:
             prepared = readers.prepare(text, location)
-            done = _incremental(cache, stored, text_key, prepared, macros_in, location, macros,
-                                new_entry, make_record, readers)
+            done = _incremental(stored, prepared, macros_in, location, macros, new_entry,
+                                make_record, readers)
         if done is None:
             done = _full(stored, text, location, macros, parse_file, new_entry, make_record,
                          readers)
-            if readers is not None:
-                cache.store(text_key, done.text, content)
-        else:
-            cache.store(text_key, prepared, content)
+            prepared = done.text
         del stored
         cache.reused_records += done.reused
-        cache.store(key, _encode(done.file, macros_in), content)
+        _write_stored(cache, key, content, _encode(done.file, macros_in), done.file,
+                      prepared if readers is not None else "")
         return done.file.entries, done.file.problems
 
     return parse
@@ -182,8 +181,6 @@ def _encode(file: _File, macros_in: str) -> dict[str, Any]:
     return {
         "layout": LAYOUT,
         "macros_in": macros_in,
-        "entries": [[e.key, e.type, e.line, e.fields, packed]
-                    for e, packed in zip(file.entries, file.packed, strict=True)],
         "problems": [_problem(p) for p in file.problems],
         "base": [_problem(p) for p in file.base],
         "events": file.events,
@@ -201,11 +198,79 @@ def _problem(problem: Problem) -> list[Any]:
 
 _BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
+#: Entries per chunk a full parse stores (a change re-encodes only the chunks it touches).
+CHUNK = 512
+
+
+def _read_stored(cache: RecordCache, key: str) -> dict[str, Any] | None:
+    """The file stored under ``key``: a JSON line (``key``, ``content`` and ``data``: all but
+    the entries), one JSON line per chunk of entries (lines counted from the chunk's), then
+    the text parsed. ``data`` gets the entries (real lines) and the chunks' bytes, the entry
+    its ``text``. None when missing or unusable (corrupt, cut short, another entry's)."""
+    if cache.folder is None:
+        return None
+    path = cache._path(key)
+    try:
+        raw = path.read_bytes()
+        stored = json.loads(raw[:raw.index(b"\n")])
+        if not isinstance(stored, dict) or stored.get("key") != key:
+            raise ValueError("not this entry")
+        data = stored["data"]
+        chunks = data["chunks"]
+        parts = raw.split(b"\n", len(chunks) + 1)
+        del raw
+        if len(parts) != len(chunks) + 2:
+            raise ValueError("cut short")
+        entries = []
+        for (count, base), part in zip(chunks, parts[1:-1], strict=True):
+            found = json.loads(part)
+            if len(found) != count:
+                raise ValueError("cut short")
+            for entry in found:
+                entry[2] += base
+            entries.extend(found)
+        data["entries"], data["raw"] = entries, parts[1:-1]
+        stored["text"] = parts[-1]
+    except FileNotFoundError:
+        return None
+    except (OSError, *_BAD) as exc:
+        log.debug("records cache: %s unusable (%s); parsing again", path, exc)
+        return None
+    return stored
+
+
+def _write_stored(cache: RecordCache, key: str, content: str, meta: dict[str, Any],
+                  file: _File, text: str) -> None:
+    """Store ``file`` under ``key`` (see :func:`_read_stored`); a failure only costs speed."""
+    if cache.folder is None:
+        return
+    try:
+        lines, chunks, start = [], [], 0
+        for count, base, raw in file.chunks:
+            if raw is None:
+                part = zip(file.entries[start:start + count], file.packed[start:start + count],
+                           strict=True)
+                base = file.entries[start].line if count else 0
+                raw = json.dumps([[e.key, e.type, e.line - base, e.fields, p] for e, p in part],
+                                 ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            lines.append(raw)
+            chunks.append([count, base])
+            start += count
+        head = json.dumps({"key": key, "content": content, "data": {**meta, "chunks": chunks}},
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        cache._ignore_in_git()
+        write_atomic(cache._path(key), b"\n".join(
+            [head, *lines, text.encode("utf-8", "surrogatepass")]))
+    except (OSError, TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
+        log.debug("records cache: could not write %s (%s)", cache._path(key), exc)
+        return
+    cache.used.add(key)
+
 
 def _load(cache: RecordCache, key: str, content: str, location: str,
           new_entry: NewEntry[E]) -> _File | None:
     """The stored parse of this very content, or None (missing, corrupt, another layout)."""
-    stored = cache.read(key)
+    stored = _read_stored(cache, key)
     if stored is None or stored.get("content") != content:
         return None
     try:
@@ -281,7 +346,8 @@ def _full(stored: dict[str, Any] | None, text: str, location: str, macros: dict[
         clean = found.clean
     defined = {k: v for k, v in macros.items() if k not in before or before[k] != v}
     file = _File(entries, problems, [None] * len(entries), [], defined, segments, strings,
-                 clean)
+                 clean, chunks=[(min(CHUNK, len(entries) - i), 0, None)
+                                for i in range(0, len(entries), CHUNK)])
     if readers is not None and clean:
         file.base = found.problems
         file.events = [list(e) for e in found.events]
@@ -343,21 +409,17 @@ def _reuse(known: dict[str, tuple[list[Any], list[Person]]], entry: Entry, locat
 # -- an incremental re-read ----------------------------------------------------------------------
 
 
-def _incremental(cache: RecordCache, stored: dict[str, Any] | None, text_key: str, text: str,
-                 macros_in: str, location: str, macros: dict[str, str],
-                 new_entry: NewEntry[E], make_record: MakeRecord, readers: Readers,
-                 ) -> _Done | None:
+def _incremental(stored: dict[str, Any] | None, text: str, macros_in: str, location: str,
+                 macros: dict[str, str], new_entry: NewEntry[E], make_record: MakeRecord,
+                 readers: Readers) -> _Done | None:
     """The changed file re-read in the window its change touches, or None (read it whole)."""
     data = (stored or {}).get("data")
     try:
         if (not isinstance(data, dict) or data.get("layout") != LAYOUT or not data["clean"]
-                or data["macros_in"] != macros_in):
+                or data["macros_in"] != macros_in or stored is None):
             return None
-        old = cache.read(text_key)
-        if old is None or old.get("content") != stored["content"]:  # type: ignore[index]
-            return None
-        return _reread(data, old["data"], text, location, macros, new_entry, make_record,
-                       readers)
+        old = stored["text"].decode("utf-8", "surrogatepass")
+        return _reread(data, old, text, location, macros, new_entry, make_record, readers)
     except _BAD:
         log.debug("records cache: %s: the last parse is unusable; parsing it whole", location)
         return None
@@ -473,12 +535,33 @@ def _splice(data: dict[str, Any], window: Any, first: int, last: int, shift: int
     packed.extend(e[4] for e in stored[entries_to:])
     file = _File(head + window.entries + rest, problems, packed, persons,
                  dict(data["macros"]), _segments(segments, window, first, last, shift, delta),
-                 strings, True, base, events)
+                 strings, True, base, events,
+                 _chunks(data, entries_from, entries_to, len(window.entries), shift))
     _lossless(file, fresh)
     reused = sum(1 for p in packed if p is not None) - len(fresh)
     log.info("records cache: %s changed; %d of its %d entries read again, the rest reused",
              location, len(window.entries), len(file.entries))
     return _Done(file, reused)
+
+
+def _chunks(data: dict[str, Any], entries_from: int, entries_to: int, added: int, shift: int,
+            ) -> list[tuple[int, int, bytes | None]]:
+    """The stored chunks kept as they are (those after the window counting from their lines
+    moved), and one to encode anew for the window's entries and the chunks it cuts."""
+    before: list[tuple[int, int, bytes | None]] = []
+    after: list[tuple[int, int, bytes | None]] = []
+    low, high, start = entries_from, entries_to, 0
+    for (count, base), raw in zip(data["chunks"], data["raw"], strict=True):
+        end = start + count
+        if count and end <= entries_from:
+            before.append((count, base, raw))
+        elif count and start >= entries_to:
+            after.append((count, base + shift, raw))
+        elif count:
+            low, high = min(low, start), max(high, end)
+        start = end
+    fresh = high - low - (entries_to - entries_from) + added
+    return before + ([(fresh, 0, None)] if fresh else []) + after
 
 
 def _ends(segments: list[list[int]], index: int) -> tuple[int, int, int]:
