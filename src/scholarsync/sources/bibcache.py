@@ -21,15 +21,19 @@ files and the Records of crossref children are worked out afresh on every run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import tempfile
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from scholarsync.fileio import write_atomic
+from scholarsync.fileio import new_file_mode
 from scholarsync.model import Origin, Person, Problem, Record
 from scholarsync.recordcache import RecordCache
 from scholarsync.sources import bibsplit, rules
@@ -259,12 +263,31 @@ def _write_stored(cache: RecordCache, key: str, content: str, meta: dict[str, An
         head = json.dumps({"key": key, "content": content, "data": {**meta, "chunks": chunks}},
                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         cache._ignore_in_git()
-        write_atomic(cache._path(key), b"\n".join(
-            [head, *lines, text.encode("utf-8", "surrogatepass")]))
+        _replace(cache._path(key), [head, *lines, text.encode("utf-8", "surrogatepass")])
     except (OSError, TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
         log.debug("records cache: could not write %s (%s)", cache._path(key), exc)
         return
     cache.used.add(key)
+
+
+def _replace(path: Path, lines: list[bytes]) -> None:
+    """Write ``lines`` to ``path`` atomically (a temporary file renamed over it; named as
+    :func:`scholarsync.fileio.write_atomic` names them, so a stale one is removed). Unlike
+    that, neither the old file is read first nor the new one synced: a cache file cut short
+    by a crash is unusable, which is a miss."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for index, line in enumerate(lines):
+                if index:
+                    handle.write(b"\n")
+                handle.write(line)
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _load(cache: RecordCache, key: str, content: str, location: str,
