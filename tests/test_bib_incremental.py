@@ -17,7 +17,7 @@ import pytest
 
 from scholarsync import recordcache
 from scholarsync.model import Problem, Record
-from scholarsync.sources import bibcache, bibsplit
+from scholarsync.sources import bibcache, bibsplit, bibtex
 from scholarsync.sources.bibcache import cached_parser, common_ends
 from scholarsync.sources.bibtex import (
     READERS,
@@ -279,7 +279,7 @@ def test_split_from_an_anchor_gives_the_blocks_of_a_whole_split() -> None:
         found, met, stop = bibsplit.split_from(text, offset, line, lambda _: False)
         assert stop is None
         mine = [b for b in found if not (isinstance(b, bibsplit.Comment) and not b.explicit)]
-        assert mine == blocks[len(blocks) - len(mine):]
+        assert mine == [b for b in blocks if b.line >= line]
         assert all(bibsplit.is_anchor(text, at) for _, at, _ in met)
 
 
@@ -290,3 +290,28 @@ def test_common_ends() -> None:
     big = "x" * 200_000
     assert common_ends(big + "a" + big, big + "b" + big, step=1000) == (200_000, 200_000)
     assert common_ends("", "abc") == (0, 0)
+
+
+ALL_CORPUS = sorted(CORPUS.parent.rglob("*.bib")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not ALL_CORPUS, reason=f"the shared corpus is not at {CORPUS.parent}")
+def test_every_anchor_of_the_corpus_starts_a_block_and_restarts_the_split() -> None:
+    """The premise of incremental reads: every block head alone at the start of its line
+    starts a block, and splitting from it gives the blocks a whole split gives from there."""
+    rng = random.Random(7)
+    for path in ALL_CORPUS:
+        if path.stat().st_size > 3_000_000:
+            continue
+        text = bibtex.prepare_bib_text(path.read_text(encoding="utf-8", errors="replace"),
+                                       str(path))
+        blocks = bibsplit.split(text)
+        anchors = bibsplit.anchors(text)
+        assert bibtex._segment_starts(blocks, anchors) is not None, path.name
+        heads = [b for b in blocks if not (isinstance(b, bibsplit.Comment) and not b.explicit)]
+        for offset, line in rng.sample(anchors, min(3, len(anchors))):
+            found, _, _ = bibsplit.split_from(text, offset, line, lambda _: False)
+            mine = [b for b in found
+                    if not (isinstance(b, bibsplit.Comment) and not b.explicit)]
+            assert mine == [b for b in heads if b.line >= line], f"{path.name} at line {line}"
