@@ -349,25 +349,26 @@ def bench_apis(works: int, repeat: int) -> None:
           f"{alone_requests} requests per run (median of {repeat})")
 
 
-#: A sync (as :data:`PEAK`) that also writes the seconds spent reading the sources (and the
-#: bibtex source alone) as ``reading-s TOTAL BIBTEX`` on stderr.
+#: A sync (as :data:`PEAK`) that also writes the seconds spent reading the sources and the
+#: bibtex source alone, wall and CPU, as ``reading-s TOTAL BIBTEX TOTAL-CPU BIBTEX-CPU``.
 TIMED = ("import atexit, time\n"
          "from scholarsync.app import reading\n"
          "from scholarsync.sources import bibtex\n"
-         "spent = [0.0, 0.0]\n"
+         "spent = [0.0, 0.0, 0.0, 0.0]\n"
          "def timer(function, slot):\n"
          "    def timed(*args, **kwargs):\n"
-         "        start = time.perf_counter()\n"
+         "        start, cpu = time.perf_counter(), time.process_time()\n"
          "        try:\n"
          "            return function(*args, **kwargs)\n"
          "        finally:\n"
          "            spent[slot] += time.perf_counter() - start\n"
+         "            spent[slot + 2] += time.process_time() - cpu\n"
          "    return timed\n"
          "reading.read_source = timer(reading.read_source, 0)\n"
          "bibtex.BibtexSource.read = timer(bibtex.BibtexSource.read, 1)\n"
-         "atexit.register(lambda: sys.stderr.write('\\nreading-s %f %f\\n' % tuple(spent)))\n"
+         "atexit.register(lambda: sys.stderr.write('\\nreading-s %f %f %f %f\\n' % tuple(spent)))\n"
          + PEAK)
-READING: list[tuple[float, float]] = []  # (all sources, the bibtex source) of TIMED runs
+READING: list[list[float]] = []  # all sources, the bibtex source (wall, then CPU): TIMED runs
 
 #: A bare parse of one file by bibtexparser: prints its seconds (the process is timed too).
 BARE_PARSE = ("import sys, time, bibtexparser\n"
@@ -384,8 +385,7 @@ def timed_reading(cmd: list[str], cwd: Path, label: str) -> float:
     if proc.returncode not in (0, 3):
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     PEAKS[label] = int(proc.stderr.rsplit("peak-kb", 1)[1].split()[0]) / 1024
-    total, bib = proc.stderr.rsplit("reading-s", 1)[1].split()[:2]
-    READING.append((float(total), float(bib)))
+    READING.append([float(v) for v in proc.stderr.rsplit("reading-s", 1)[1].split()[:4]])
     return elapsed
 
 
@@ -426,14 +426,15 @@ def bench_site_bib(bib: Path, repeat: int) -> None:
     bare = statistics.median(b for b, _ in bare_runs)
     bare_total = statistics.median(t for _, t in bare_runs)
     one = statistics.median(changed)
-    reading = statistics.median(r for r, _ in READING)
-    bib_read = statistics.median(b for _, b in READING)
+    reading, bib_read, reading_cpu, bib_cpu = (statistics.median(r[i] for r in READING)
+                                               for i in range(4))
     print(f"site: {bib.name} ({bib.stat().st_size / 1e6:.1f} MB) -> {listed} publications")
     print(f"cold sync:              {cold:7.2f} s")
     print(f"warm sync:              {warm:7.2f} s   (median of {repeat})")
     print(f"one .bib entry appended: {one:6.2f} s   (median of {repeat}; outputs "
           f"{'identical to' if same else 'DIFFER from'} a sync without the caches); of it, "
-          f"reading the sources {reading:.2f} s (the bibtex source {bib_read:.2f} s)")
+          f"reading the sources {reading:.2f} s (the bibtex source {bib_read:.2f} s; CPU "
+          f"{reading_cpu:.2f} s and {bib_cpu:.2f} s)")
     print(f"bare bibtexparser.parse_file: {bare:6.2f} s   ({bare_total:.2f} s with "
           "start-up and import)")
     print(f"one entry appended / bare parse: {one / bare:5.2f}x  (target <= 0.3x)")
