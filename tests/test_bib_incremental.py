@@ -172,6 +172,7 @@ EDITS = {
                                              "nopub # sub}\n@comment{"),
     "macro-cycle": lambda t: t.replace("@string{sub = und", "@string{sub = sub"),
     "everything": lambda t: SECOND,
+    "blanks-first": lambda t: "  " + t.replace("% my publications\n", ""),
 }
 
 
@@ -189,6 +190,21 @@ def test_an_edited_file_reads_as_a_fresh_parse(tmp_path: Path, name: str,
         assert _incremental(caplog), "the change should have been read incrementally"
     if name in ("string-changed", "string-added", "string-removed"):
         assert not _incremental(caplog), "an @string change needs the whole file"
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("  @misc{a, title={A}}\n", "@misc{n, title={N}}\n  @misc{a, title={A}}\n"),
+    ("  @misc{a, title={A}}\n", "x @misc{n, title={N}}\n  @misc{a, title={A}}\n"),
+    ("  @misc{a, title={A}}\n@misc{b, title={B}}\n",
+     " @misc{n, title={N}} @misc{a, title={A}}\n@misc{b, title={B}}\n"),
+    ("@misc{a, title={A}}\n", "\n\n@misc{a, title={A}}\n"),
+    ("@misc{a, title={A}}\n", "@misc{n, title={N}}@misc{a, title={A}}\n"),
+])
+def test_changes_at_the_start_of_the_text(tmp_path: Path, old: str, new: str) -> None:
+    """The first segment starts at offset 0, also when the text starts with blanks and a
+    block head (an anchor that is not a segment of its own)."""
+    _file_parse(old, tmp_path)
+    assert _file_parse(new, tmp_path) == _file_parse(new, None)
 
 
 def test_edits_one_after_another_stay_exact(tmp_path: Path,

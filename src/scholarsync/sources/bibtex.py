@@ -642,7 +642,7 @@ def parse_bib_window(text: str, start: tuple[int, int], stop: Callable[[int], bo
     if any(isinstance(b, bibsplit.String) for b in blocks):
         return None
     starts = {0: start}
-    starts.update((index, (offset, line)) for index, offset, line in met)
+    starts.update((index, (offset, line)) for index, offset, line in met if index)
     found = _read_segments(blocks, starts, location, macros, strings)
     found.stop = end
     return found if found.clean else None
@@ -688,7 +688,8 @@ def _segment_starts(blocks: list[bibsplit.Block], anchors: list[tuple[int, int]]
         if isinstance(block, bibsplit.Comment) and not block.explicit:
             continue
         if block.line == anchor[1]:
-            starts[index] = anchor
+            if index:  # (an anchor after blanks that start the text: still segment 0)
+                starts[index] = anchor
             anchor = next(todo, None)
         elif block.line > anchor[1]:
             return None
