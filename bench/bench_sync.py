@@ -18,6 +18,14 @@ cold and warm times and each source's requests beside what its paging needs (rob
 pages of its cursor, one bulk read per 100 ORCID put-codes, one DBLP document).
 
     python bench/bench_sync.py --apis 2000 [--repeat 3]
+
+``--site-bib FILE`` benchmarks reading one big ``.bib`` instead: a site whose one ``.bib`` is a
+copy of FILE, with a publications section on its page and no web sources. It prints cold, warm
+and one-entry-appended sync times and peak memory beside a bare ``bibtexparser.parse_file`` of
+FILE, and what reading the sources costs within the appended runs (issue 13's targets: one
+entry changed <= 0.3x the bare parse, peak <= 250 MB).
+
+    python bench/bench_sync.py --site-bib ../shared/corpus/bib/huge/huge_concat.bib
 """
 
 from __future__ import annotations
@@ -347,6 +355,99 @@ def bench_apis(works: int, repeat: int) -> None:
           f"{alone_requests} requests per run (median of {repeat})")
 
 
+#: A sync (as :data:`PEAK`) that also writes the seconds spent reading the sources and the
+#: bibtex source alone, wall and CPU, as ``reading-s TOTAL BIBTEX TOTAL-CPU BIBTEX-CPU``.
+TIMED = ("import atexit, time\n"
+         "from scholarsync.app import reading\n"
+         "from scholarsync.sources import bibtex\n"
+         "spent = [0.0, 0.0, 0.0, 0.0]\n"
+         "def timer(function, slot):\n"
+         "    def timed(*args, **kwargs):\n"
+         "        start, cpu = time.perf_counter(), time.process_time()\n"
+         "        try:\n"
+         "            return function(*args, **kwargs)\n"
+         "        finally:\n"
+         "            spent[slot] += time.perf_counter() - start\n"
+         "            spent[slot + 2] += time.process_time() - cpu\n"
+         "    return timed\n"
+         "reading.read_source = timer(reading.read_source, 0)\n"
+         "bibtex.BibtexSource.read = timer(bibtex.BibtexSource.read, 1)\n"
+         "atexit.register(lambda: sys.stderr.write('\\nreading-s %f %f %f %f\\n' % tuple(spent)))\n"
+         + PEAK)
+READING: list[list[float]] = []  # all sources, the bibtex source (wall, then CPU): TIMED runs
+
+#: A bare parse of one file by bibtexparser: prints its seconds (the process is timed too).
+BARE_PARSE = ("import sys, time, bibtexparser\n"
+              "start = time.perf_counter()\n"
+              "bibtexparser.parse_file(sys.argv[1])\n"
+              "print(time.perf_counter() - start)\n")
+
+
+def timed_reading(cmd: list[str], cwd: Path, label: str) -> float:
+    """:func:`timed` of a :data:`TIMED` sync, its reading time kept in :data:`READING`."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 3):
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    PEAKS[label] = int(proc.stderr.rsplit("peak-kb", 1)[1].split()[0]) / 1024
+    READING.append([float(v) for v in proc.stderr.rsplit("reading-s", 1)[1].split()[:4]])
+    return elapsed
+
+
+def bench_site_bib(bib: Path, repeat: int) -> None:
+    """The --site-bib benchmark (see the module doc)."""
+    sync = [sys.executable, "-c", PEAK, "sync", "--quiet"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "bib").mkdir()
+        shutil.copyfile(bib, root / "bib" / "site.bib")
+        (root / "index.md").write_text("# Me\n\n## Publications\n"
+                                       "<!-- scholarsync:begin publications -->\n"
+                                       "<!-- scholarsync:end publications -->\n")
+        (root / "scholarsync.toml").write_text(
+            '[profile]\nname = "Vima Gupta"\npage = "index.md"\n\n'
+            '[[sources]]\nkind = "bibtex"\npaths = ["bib/*.bib"]\n')
+        cold = timed(sync, root, "cold")
+        warm = statistics.median(timed(sync, root, "warm") for _ in range(repeat))
+        changed = []
+        for k in range(repeat):
+            with open(root / "bib" / "site.bib", "a", encoding="utf-8") as handle:
+                handle.write(f"\n@article{{added{k},\n  title = {{One Added Entry {k}}},\n"
+                             "  author = {Gupta, Vima},\n  year = {2025},\n}\n")
+            changed.append(timed_reading([sys.executable, "-c", TIMED, "sync", "--quiet"],
+                                         root, "changed"))
+        same = same_as_fresh(root, sync)
+        listed = subprocess.run([sys.executable, "-m", "scholarsync", "list"], cwd=root,
+                                capture_output=True, text=True).stdout.count("\n")
+    bare_runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", PEAK.replace(
+            "runpy.run_module('scholarsync', run_name='__main__')", BARE_PARSE.replace(
+                "sys.argv[1]", repr(str(bib))))], capture_output=True, text=True)
+        total = time.perf_counter() - start
+        bare_runs.append((float(proc.stdout.split()[-1]), total))
+        PEAKS["bare parse"] = int(proc.stderr.rsplit("peak-kb", 1)[1]) / 1024
+    bare = statistics.median(b for b, _ in bare_runs)
+    bare_total = statistics.median(t for _, t in bare_runs)
+    one = statistics.median(changed)
+    reading, bib_read, reading_cpu, bib_cpu = (statistics.median(r[i] for r in READING)
+                                               for i in range(4))
+    print(f"site: {bib.name} ({bib.stat().st_size / 1e6:.1f} MB) -> {listed} publications")
+    print(f"cold sync:              {cold:7.2f} s")
+    print(f"warm sync:              {warm:7.2f} s   (median of {repeat})")
+    print(f"one .bib entry appended: {one:6.2f} s   (median of {repeat}; outputs "
+          f"{'identical to' if same else 'DIFFER from'} a sync without the caches); of it, "
+          f"reading the sources {reading:.2f} s (the bibtex source {bib_read:.2f} s; CPU "
+          f"{reading_cpu:.2f} s and {bib_cpu:.2f} s)")
+    print(f"bare bibtexparser.parse_file: {bare:6.2f} s   ({bare_total:.2f} s with "
+          "start-up and import)")
+    print(f"one entry appended / bare parse: {one / bare:5.2f}x  (target <= 0.3x)")
+    print("peak memory (last run of each): " + ", ".join(
+        f"{label} {mb:.0f} MB" for label, mb in PEAKS.items()) + "  (target <= 250 MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bib", type=int, default=1800, help=".bib entries")
@@ -357,7 +458,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="warm runs and import runs")
     parser.add_argument("--apis", type=int, nargs="?", const=2000, default=None, metavar="N",
                         help="benchmark the API sources instead, for N works (default 2,000)")
+    parser.add_argument("--site-bib", type=Path, default=None, metavar="FILE",
+                        help="benchmark a site whose one .bib is (a copy of) FILE instead")
     args = parser.parse_args()
+    if args.site_bib is not None:
+        bench_site_bib(args.site_bib.resolve(), args.repeat)
+        return
     if args.apis is not None:
         bench_apis(args.apis, args.repeat)
         return

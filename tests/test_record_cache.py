@@ -18,6 +18,7 @@ from scholarsync.model import Problem, Record
 from scholarsync.sources.base import SourceContext
 from scholarsync.sources.bibcache import cached_parser
 from scholarsync.sources.bibtex import (
+    READERS,
     BibEntry,
     BibtexSource,
     decode_bib_bytes,
@@ -223,7 +224,8 @@ def test_a_version_or_format_bump_invalidates(tmp_path: Path,
 def _read(files: list[Path], cache: recordcache.RecordCache | None,
           ) -> tuple[list[Record], list[Problem]]:
     texts = [(decode_bib_bytes(p.read_bytes(), str(p))[0], str(p)) for p in files]
-    parse = cached_parser(cache, parse_bib_file, BibEntry, entry_record) if cache else None
+    parse = (cached_parser(cache, parse_bib_file, BibEntry, entry_record, READERS) if cache
+             else None)
     return read_bib_texts(texts, parse)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from scholarsync.config import Config
 from scholarsync.core.library import Library
 from scholarsync.errors import BlockedError, NotInCacheError, SourceError
-from scholarsync.model import Problem, Publication, Record, SourceResult
+from scholarsync.model import Origin, Problem, Publication, Record, SourceResult
 from scholarsync.sources import source_class
 from scholarsync.sources.base import SourceContext
 
@@ -92,13 +92,23 @@ def _relative(location: str | None, root: Path) -> str | None:
 
 
 def _relative_locations(result: SourceResult, root: Path) -> None:
-    """Saved libraries and messages name files relative to the config, not this machine."""
+    """Saved libraries and messages name files relative to the config, not this machine.
+    (Each location is worked out once: a source's records come from a few files.)"""
+    known: dict[str | None, str | None] = {}
+
+    def relative(location: str | None) -> str | None:
+        found = known.get(location, known)
+        if found is known:
+            found = known[location] = _relative(location, root)
+        return found  # type: ignore[return-value]
+
     for record in result.records:
-        location = _relative(record.origin.location, root)
-        if location is not None and location != record.origin.location:
-            record.origin = dataclasses.replace(record.origin, location=location)
-    result.problems = [dataclasses.replace(p, location=_relative(p.location, root))
-                       for p in result.problems]
+        origin = record.origin
+        location = relative(origin.location)
+        if location is not None and location != origin.location:
+            record.origin = Origin(origin.source, location, origin.line)
+    result.problems = [p if p.location == (location := relative(p.location))
+                       else dataclasses.replace(p, location=location) for p in result.problems]
 
 
 def _needs_last_good(result: SourceResult) -> bool:

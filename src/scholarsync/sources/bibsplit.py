@@ -17,6 +17,7 @@ reused key or a repeated field is not wrapped in a failed block (the caller repo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 #: Deepest ``{`` nesting inside a value the fast path accepts; deeper values take the slow path.
@@ -375,3 +376,80 @@ class _Scanner:
                 looking = ('`"`' if quoted else "`}`" if depth
                            else f"`,` or `{self.close}`")
                 raise self.block_start(found, f"field-value closing {looking} ")
+
+
+# -- restarting inside a file (incremental re-reads) -----------------------------------------
+#
+# A block start with only blanks before it on its line (an "anchor") is never crossed: the
+# expressions accept no ``@type{`` inside a block, and the mark-by-mark path stops at one that
+# starts a line. So every anchor starts a block, and the blocks from an anchor on depend only
+# on the text from it on: a changed file can be split again from the anchor before the change
+# up to an anchor after it, the blocks around that window being the ones of the last split.
+
+_ANCHOR = re.compile(r"\n[^\S\n]*+(?=@\w*[ \t]*[{(])")
+_LEAD = re.compile(r"[^\S\n]*+(?=@\w*[ \t]*[{(])")
+
+
+def anchors(text: str) -> list[tuple[int, int]]:
+    """Offset and real 1-based line of every anchor of ``text``, in order."""
+    found: list[tuple[int, int]] = []
+    lead = _LEAD.match(text)
+    if lead is not None:
+        found.append((lead.end(), 1))
+    line, counted = 1, 0
+    count = text.count
+    for match in _ANCHOR.finditer(text):
+        at = match.end()
+        line += count("\n", counted, at)
+        counted = at
+        found.append((at, line))
+    return found
+
+
+def is_anchor(text: str, pos: int) -> bool:
+    """True when a block start at ``pos`` is an anchor (only blanks before it on its line)."""
+    start = text.rfind("\n", 0, pos) + 1
+    found = _LEAD.match(text, start)
+    return found is not None and found.end() == pos
+
+
+def head_end(text: str, pos: int) -> int:
+    """Offset of the ``{`` or ``(`` of the block start at ``pos`` (-1: no block start)."""
+    head = _HEAD.match(text, pos)
+    return -1 if head is None else head.end()
+
+
+def split_from(text: str, pos: int, line: int, stop: Callable[[int], bool],
+               ) -> tuple[list[Block], list[tuple[int, int, int]], tuple[int, int] | None]:
+    """The blocks of ``text`` from ``pos`` (0 or an anchor; on real line ``line``) to the first
+    later block start ``stop`` accepts (not split). Also the anchors met (index of their block
+    in the list, offset, line) and that stop (offset, line), or None when the text ended first."""
+    blocks: list[Block] = []
+    met: list[tuple[int, int, int]] = []
+    count = text.count
+    first = counted = comment_from = pos
+    size = len(text)
+    while True:
+        head = _HEAD.search(text, pos)
+        start = size if head is None else head.start()
+        if comment_from < start:
+            stripped = text[comment_from:start].lstrip()
+            if stripped:
+                at = start - len(stripped)
+                line += count("\n", counted, at)
+                counted = at
+                blocks.append(Comment(line, stripped.rstrip(), False))
+        if head is None:
+            return blocks, met, None
+        line += count("\n", counted, start)
+        counted = start
+        if start > first and stop(start):
+            return blocks, met, (start, line)
+        if is_anchor(text, start):
+            met.append((len(blocks), start, line))
+        block, end = _fast(text, head, line)
+        if block is None:
+            block, comment_from, pos = _Scanner(text, head).block(line)
+        else:
+            comment_from = pos = end
+        blocks.append(block)

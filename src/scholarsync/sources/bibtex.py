@@ -30,7 +30,7 @@ import codecs
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +51,7 @@ from scholarsync.model import IdentifierSpec, Origin, Problem, Record, SourceRes
 from scholarsync.outputs.bib_block import blank_block
 from scholarsync.sources import bibsplit, rules
 from scholarsync.sources.base import Source
-from scholarsync.sources.bibcache import cached_parser
+from scholarsync.sources.bibcache import Readers, cached_parser
 
 # bibtexparser is imported where it is used (the reference reader only): importing it costs
 # an export ~50 ms.
@@ -246,7 +246,8 @@ class _Values:
                 token = raw[i:end].strip()
                 pieces.append(token if token.isdigit() else self.macro(token, line))
                 i = end
-            size += len(pieces[-1])
+            if pieces:  # (blanks and "#" before the first piece: nothing yet)
+                size += len(pieces[-1])
         if size > MAX_VALUE_CHARS:
             raise _TooLarge(f"expands beyond {MAX_VALUE_CHARS:,} characters")
         return pieces
@@ -439,13 +440,20 @@ def parse_bib_text(text: str, location: str, macros: dict[str, str] | None = Non
     return _read_blocks(split_bib_text(text, reader), location, macros)
 
 
-def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
-    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
+def normalize_bib_text(text: str) -> str:
+    """The text the splitters read: BOM dropped, CRLF as LF; a stray CR inside a line is a
+    space, and a CR-only (old Mac) file's CRs are newlines."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\r" in text:  # CRLF; a stray CR inside a line is a space; CR-only (old Mac) files
+    if "\r" in text:
         text = text.replace("\r\n", "\n")
         text = text.replace("\r", " " if "\n" in text else "\n")
+    return text
+
+
+def split_bib_text(text: str, reader: str | None = None) -> list[bibsplit.Block]:
+    """One file's text (BOM and CRs tolerated) to blocks, by the chosen splitter."""
+    text = normalize_bib_text(text)
     reader = reader or READER
     if reader == "regex":
         return bibsplit.split(text)
@@ -506,37 +514,229 @@ def _read_blocks(blocks: list[bibsplit.Block], location: str, macros: dict[str, 
     """Entries and problems of one file's blocks."""
     problems: list[Problem] = []
     values = _Values({} if macros is None else macros, location, problems)
-    for block in blocks:
-        if isinstance(block, bibsplit.String):
-            values.define(block.key, block.value, block.line)
+    _define_strings(blocks, values)
     entries: list[BibEntry] = []
     for index, block in enumerate(blocks):
         blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
-        if isinstance(block, bibsplit.Failed):
-            problems.append(_failure(block, location))
-            continue
-        if not isinstance(block, bibsplit.Entry):
-            continue  # @string (done), @preamble, @comment, text between entries
-        line = block.line
-        if not block.key:
-            problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
-                                    "skipped", location, line, KIND))
-            continue
-        fields = _fields(block, values, location, problems)
-        if fields is None:
-            continue
-        if not fields:
-            problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
-                                    location, line, KIND))
-            continue
-        if not fields.get("title", "").strip() and "crossref" not in fields:
-            problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
-                                    "but left off the page", location, line, KIND))
-        type_ = block.type.lower()
-        entries.append(BibEntry(block.key, values.shared.setdefault(type_, type_), fields,
-                                location, line))
+        entry = _read_block(block, values, location, problems)
+        if entry is not None:
+            entries.append(entry)
     values.resolve_all()
     return entries, problems
+
+
+def _define_strings(blocks: list[bibsplit.Block], values: _Values) -> None:
+    """Every ``@string`` of the file, before any entry is read (a later one counts too)."""
+    for block in blocks:
+        if isinstance(block, bibsplit.String):
+            values.define(block.key, block.value, block.line)
+
+
+def _read_block(block: bibsplit.Block, values: _Values, location: str,
+                problems: list[Problem]) -> BibEntry | None:
+    """The entry of one block, if it is a usable entry (problems reported to ``problems``)."""
+    if isinstance(block, bibsplit.Failed):
+        problems.append(_failure(block, location))
+        return None
+    if not isinstance(block, bibsplit.Entry):
+        return None  # @string (done), @preamble, @comment, text between entries
+    line = block.line
+    if not block.key:
+        problems.append(Problem("warning", f"@{block.type} entry has no citation key; "
+                                "skipped", location, line, KIND))
+        return None
+    fields = _fields(block, values, location, problems)
+    if fields is None:
+        return None
+    if not fields:
+        problems.append(Problem("warning", f"entry '{block.key}' has no fields; skipped",
+                                location, line, KIND))
+        return None
+    if not fields.get("title", "").strip() and "crossref" not in fields:
+        problems.append(Problem("warning", f"entry '{block.key}' has no title: exported, "
+                                "but left off the page", location, line, KIND))
+    type_ = block.type.lower()
+    return BibEntry(block.key, values.shared.setdefault(type_, type_), fields, location, line)
+
+
+# -- reading by segments (incremental re-reads of a changed file) ----------------------------
+#
+# A file's blocks fall into segments, each starting at an anchor (a block start alone at the
+# start of its line: :func:`scholarsync.sources.bibsplit.anchors`), the first at offset 0. A
+# segment's entries and problems depend only on its own text and the file's ``@string``
+# definitions, except the macro warnings: an undefined macro is reported once per file, at its
+# first use, and a macro's own definition is resolved (its warnings given) at its first use.
+# So a segment is read alone with the warnings left out, noting each use of a macro that may
+# warn (an "event": where among the segment's problems, the name, the line); the file's
+# problems are then those of its segments with the events replayed in order
+# (:func:`replay_problems`), which gives every warning where a whole read gives it. A file
+# with a macro cycle or an @string bomb (values that depend on the order of reading) is not
+# read by segments. The records cache (:mod:`scholarsync.sources.bibcache`) keeps the
+# segments and re-reads only a changed window.
+
+#: A segment: offset and line where it starts, and the number of entries, problems (macro
+#: warnings left out) and events of the file up to its end.
+Segment = tuple[int, int, int, int, int]
+StringDef = tuple[str, str, int]  # an @string: name, raw value, line
+Event = tuple[int, str, int]  # a macro use: index among the problems, name, line
+
+
+class _Recorder(_Values):
+    """:class:`_Values` that notes the uses of macros that may warn instead of warning."""
+
+    def __init__(self, macros: dict[str, str], location: str, problems: list[Problem]):
+        super().__init__(macros, location, problems)
+        self.events: list[Event] = []
+        self.cycle = False
+
+    def macro(self, name: str, line: int) -> str:
+        if not self.resolving:  # a use in a field (not inside a definition)
+            lowered = name.lower()
+            if lowered in self.raw_strings or (lowered not in self.macros
+                                               and lowered not in MONTHS):
+                self.events.append((len(self.problems), name, line))
+        return super().macro(name, line)
+
+    def _undefined(self, name: str, line: int, why: str) -> None:
+        if why == "refers to itself":
+            self.cycle = True
+
+
+@dataclass
+class Segmented:
+    """A file's (or a window's) entries and problems, with its segments."""
+
+    entries: list[BibEntry]
+    problems: list[Problem]  # the macro warnings left out
+    events: list[Event]
+    segments: list[Segment]
+    strings: list[StringDef]
+    clean: bool  # read by segments (see above); else ``problems`` are the file's, whole
+    text: str = ""  # the text the splitter read
+    stop: tuple[int, int] | None = None  # a window's end (offset, line); None: end of text
+    whole: list[Problem] = field(default_factory=list)  # a file's problems, warnings in
+
+
+def prepare_bib_text(text: str, location: str) -> str:
+    """What :func:`parse_bib_file` splits: the bib_block output blanked, the text normalized."""
+    return normalize_bib_text(blank_block(text, location))
+
+
+def parse_bib_segments(text: str, location: str, macros: dict[str, str]) -> Segmented:
+    """:func:`parse_bib_file` of ``text``, with its segments (``macros`` receive its
+    ``@string`` definitions); ``whole`` holds the file's problems."""
+    text = prepare_bib_text(text, location)
+    blocks = bibsplit.split(text)
+    starts = _segment_starts(blocks, bibsplit.anchors(text))
+    if starts is not None:
+        found = _read_segments(blocks, starts, location, dict(macros), ())
+        if found.clean:
+            replayed = dict(macros)
+            whole = replay_problems(found.strings, found.problems, found.events, location,
+                                    replayed)
+            if whole is not None:
+                macros.update(replayed)
+                found.whole, found.text = whole, text
+                return found
+        blocks = bibsplit.split(text)  # (read and let go of as they were read)
+    entries, problems = _read_blocks(blocks, location, macros)
+    return Segmented(entries, problems, [], [], [], False, text, whole=problems)
+
+
+def parse_bib_window(text: str, start: tuple[int, int], stop: Callable[[int], bool],
+                     strings: list[StringDef], location: str, macros: dict[str, str],
+                     ) -> Segmented | None:
+    """The segments of prepared ``text`` from the segment at ``start`` (offset, line) to the
+    first anchor ``stop`` accepts, read with the file's ``strings``; None when the window
+    holds an ``@string`` or is not clean (the file must be read whole)."""
+    blocks, met, end = bibsplit.split_from(text, start[0], start[1], stop)
+    if any(isinstance(b, bibsplit.String) for b in blocks):
+        return None
+    starts = {0: start}
+    starts.update((index, (offset, line)) for index, offset, line in met if index)
+    found = _read_segments(blocks, starts, location, macros, strings)
+    found.stop = end
+    return found if found.clean else None
+
+
+def replay_problems(strings: list[StringDef], problems: list[Problem], events: list[Event],
+                    location: str, macros: dict[str, str]) -> list[Problem] | None:
+    """A file's problems: those of its segments with the macro warnings of ``events`` put
+    back, as a whole read gives them (``macros`` receive the file's definitions); None when
+    the order of reading matters after all (a cycle, an @string bomb)."""
+    whole: list[Problem] = []
+    values = _Values(macros, location, whole)
+    for name, raw, line in strings:
+        values.define(name, raw, line)
+    done = 0
+    try:
+        for at, name, line in events:
+            whole.extend(problems[done:at])
+            done = at
+            values.macro(name, line)
+    except _TooLarge:
+        return None
+    whole.extend(problems[done:])
+    values.resolve_all()
+    if values.too_large or any(p.message.endswith("refers to itself; its name is kept as the "
+                                                  "value") for p in whole):
+        return None
+    return whole
+
+
+def _segment_starts(blocks: list[bibsplit.Block], anchors: list[tuple[int, int]],
+                    ) -> dict[int, tuple[int, int]] | None:
+    """Block index -> (offset, line) of each segment's first block; None when the anchors do
+    not match the blocks (then the file is not read by segments)."""
+    starts: dict[int, tuple[int, int]] = {0: (0, 1)}
+    todo = iter(anchors)
+    anchor = next(todo, None)
+    if anchor is not None and anchor[0] == 0:
+        anchor = next(todo, None)
+    for index, block in enumerate(blocks):
+        if anchor is None:
+            break
+        if isinstance(block, bibsplit.Comment) and not block.explicit:
+            continue
+        if block.line == anchor[1]:
+            if index:  # (an anchor after blanks that start the text: still segment 0)
+                starts[index] = anchor
+            anchor = next(todo, None)
+        elif block.line > anchor[1]:
+            return None
+    return starts if anchor is None else None
+
+
+def _read_segments(blocks: list[bibsplit.Block], starts: dict[int, tuple[int, int]],
+                   location: str, macros: dict[str, str], strings: Iterable[StringDef],
+                   ) -> Segmented:
+    """The entries, problems (macro warnings left out) and events of ``blocks``, noting where
+    each segment (``starts``: block index -> offset and line) ends in them. ``strings``: the
+    file's definitions, when ``blocks`` are only a part of it."""
+    problems: list[Problem] = []
+    values = _Recorder(macros, location, problems)
+    for name, raw, line in strings:
+        values.define(name, raw, line)
+    _define_strings(blocks, values)
+    del problems[:]  # ("defined again": the replay gives them)
+    defined = [(b.key, b.value, b.line) for b in blocks if isinstance(b, bibsplit.String)]
+    entries: list[BibEntry] = []
+    segments: list[Segment] = []
+    events = values.events
+    for index, block in enumerate(blocks):
+        blocks[index] = None  # type: ignore[call-overload]  # free memory as we go
+        if index in starts:
+            if segments:
+                segments[-1] = (*segments[-1][:2], len(entries), len(problems), len(events))
+            segments.append((*starts[index], 0, 0, 0))
+        entry = _read_block(block, values, location, problems)
+        if entry is not None:
+            entries.append(entry)
+    if not segments:
+        segments.append((*starts[0], 0, 0, 0))
+    segments[-1] = (*segments[-1][:2], len(entries), len(problems), len(events))
+    clean = not values.cycle and not values.too_large
+    return Segmented(entries, problems, events, segments, defined, clean)
 
 
 # -- crossref and duplicates -----------------------------------------------------------------
@@ -859,6 +1059,10 @@ def _load_local(path: str, encoding: str | None) -> tuple[str, list[Problem]]:
     return decode_bib_bytes(data, path, encoding)
 
 
+#: The segmented reading the records cache re-reads a changed file with.
+READERS = Readers(parse_bib_segments, parse_bib_window, prepare_bib_text, replay_problems)
+
+
 class BibtexSource(Source):
     """The ``bibtex`` source: every configured path (already glob-expanded) or URL, in order."""
 
@@ -905,7 +1109,8 @@ class BibtexSource(Source):
         if paths and not texts:
             raise SourceError("no .bib file could be read: " + "; ".join(
                 p.message for p in problems if p.level == "error"))
-        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record)
+        parse = cached_parser(self.context.records, parse_bib_file, BibEntry, entry_record,
+                              READERS)
         records, more = read_bib_texts(texts, parse)
         return SourceResult(kind=KIND, records=records, problems=problems + more, status=status)
 
