@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pytest
+
 from scholarsync.core.gcpause import command_run, gc_paused
 from scholarsync.core.latex import latex_to_unicode
 
@@ -61,20 +63,29 @@ def test_outside_a_command_nothing_is_frozen() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_an_export_of_a_bib_file_loads_no_html_or_yaml_parser(tmp_path) -> None:
-    """A .bib-only command does not pay for bs4/lxml/soupsieve or PyYAML at start-up."""
+@pytest.mark.parametrize("command", [["export", "-o", "out.bib"], ["sync", "--quiet"]])
+def test_a_bib_only_run_loads_no_web_client_html_or_yaml_parser(tmp_path, command) -> None:
+    """A .bib-only command does not pay at start-up for requests (and its cache), bs4/lxml/
+    soupsieve or PyYAML: a local source needs no HTTP client, even online."""
     import subprocess
     import sys
 
     (tmp_path / "refs.bib").write_text("@article{a, title={A $\\alpha$ Title}, year={2020}}\n")
+    (tmp_path / "index.md").write_text("# Me\n<!-- scholarsync:begin publications -->\n"
+                                       "<!-- scholarsync:end publications -->\n")
     (tmp_path / "scholarsync.toml").write_text(
-        '[profile]\nname = "A. Person"\n\n[[sources]]\nkind = "bibtex"\npaths = ["refs.bib"]\n')
-    probe = ("import sys, runpy\nsys.argv = ['scholarsync', 'export', '-o', 'out.bib']\n"
+        '[profile]\nname = "A. Person"\npage = "index.md"\n\n'
+        '[[sources]]\nkind = "bibtex"\npaths = ["refs.bib"]\n')
+    probe = ("import sys, runpy\n"
+             f"sys.argv = ['scholarsync', *{command!r}]\n"
              "try:\n    runpy.run_module('scholarsync', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
-             "print(sorted(m for m in ('bs4', 'lxml', 'soupsieve', 'yaml') "
-             "if m in sys.modules))\n")
+             "print(sorted(m for m in ('requests', 'requests_cache', 'bs4', 'lxml', "
+             "'soupsieve', 'yaml') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
                           text=True, check=True)
-    assert (tmp_path / "out.bib").read_text().count("@article") == 1
+    if command[0] == "export":
+        assert "title = {A $\\alpha$ Title}" in (tmp_path / "out.bib").read_text()
+    else:
+        assert "A α Title" in (tmp_path / "index.md").read_text()
     assert done.stdout.strip().splitlines()[-1] == "[]"

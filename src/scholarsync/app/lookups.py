@@ -117,7 +117,7 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 progress(f"looking up ids: {source.config.label}")
             before, found = context.requests_made, len(source.records)
             try:
-                with time_budget(context, source.config.label):
+                with time_budget(context, source.config.label, source):
                     results[index] = source.lookup(pubs)
             except SourceError as exc:
                 results[index] = _failure(source.kind, exc)

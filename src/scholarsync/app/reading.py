@@ -14,7 +14,7 @@ from scholarsync.core.library import Library
 from scholarsync.errors import BlockedError, NotInCacheError, SourceError
 from scholarsync.model import Origin, Problem, Publication, Record, SourceResult
 from scholarsync.sources import source_class
-from scholarsync.sources.base import SourceContext
+from scholarsync.sources.base import Source, SourceContext
 
 log = logging.getLogger("scholarsync")
 
@@ -34,11 +34,11 @@ def _failure(kind: str, exc: Exception) -> SourceResult:
 
 
 @contextmanager
-def time_budget(context: SourceContext, label: str) -> Iterator[None]:
+def time_budget(context: SourceContext, label: str, source: Source) -> Iterator[None]:
     """The source's requests stop once it has spent ``[network] source_budget`` seconds in
     this run (summed over every call with this label); see :meth:`HttpClient.budget`."""
-    if context.offline:  # no network, nothing to bound
-        yield
+    if context.offline or not source.fetches():  # no network, nothing to bound (and no
+        yield                                    # HTTP client made: requests not imported)
         return
     with context.http.budget(label):
         yield
@@ -68,7 +68,7 @@ def read_source(config: Config, index: int, context: SourceContext) -> SourceRes
     before = context.requests_made
     try:
         source = source_class(kind)(source_config, context)
-        with time_budget(context, source_config.label):
+        with time_budget(context, source_config.label, source):
             result = source.read()
     except SourceError as exc:
         result = _failure(kind, exc)

@@ -121,6 +121,10 @@ class Source(ABC):
                 else table.string(key) for key in (*cls.required, *cls.optional)
                 if table.get(key) is not None}
 
+    def fetches(self) -> bool:
+        """Whether this source's read may request the web (a local one needs no client)."""
+        return self.web
+
     def read(self) -> SourceResult:
         """Read every configured item (role "list"). Per-item failures go into ``problems``;
         a failure of the whole source raises :class:`scholarsync.errors.SourceError`."""

@@ -1087,6 +1087,10 @@ class BibtexSource(Source):
             options["max_age_hours"] = table.number("max_age_hours", 24.0)
         return options
 
+    def fetches(self) -> bool:
+        return any(str(p).startswith(("http://", "https://"))
+                   for p in self.config.options.get("paths", []))
+
     def read(self) -> SourceResult:
         encoding = self.config.options.get("encoding")
         paths = [str(p) for p in self.config.options.get("paths", [])]
