@@ -17,6 +17,7 @@ from scholarsync.model import Publication, Rules
 if TYPE_CHECKING:
     from scholarsync.config import Config
     from scholarsync.core.library import Library
+    from scholarsync.outputs.memo import Memos
 
 
 @dataclass
@@ -47,6 +48,7 @@ class PlanContext:
     config: Config
     rules: Rules
     force: bool = False
+    memos: Memos | None = None  # per-publication pieces remembered between runs
 
 
 def read_bytes(path: Path) -> bytes | None:

@@ -9,6 +9,7 @@ trailing backslash or a line starting with ``@`` neutralized.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from scholarsync.core.normalize import (
     latex_escape,
@@ -17,7 +18,15 @@ from scholarsync.core.normalize import (
     person_to_bibtex,
 )
 from scholarsync.model import Publication
-from scholarsync.outputs.base import SingleFileOutput, landing_page
+from scholarsync.outputs.base import (
+    FileChange,
+    PlanContext,
+    SingleFileOutput,
+    landing_page,
+    read_bytes,
+)
+from scholarsync.outputs.memo import Memos, rules_fingerprint
+from scholarsync.sources import rules
 
 #: Conventional field order; any other field follows, alphabetically.
 FIELD_ORDER = (
@@ -32,9 +41,13 @@ _AT_LINE = re.compile(r"\n([ \t]*@\w*[ \t]*[{(])")
 _BRACE = re.compile(r"\\*[{}]")
 
 
-def to_bibtex(pubs: list[Publication]) -> str:
-    """The publications as one BibTeX file, entries in the given order."""
-    return "\n".join(bibtex_entry(pub) for pub in pubs)
+def to_bibtex(pubs: list[Publication], memos: Memos | None = None) -> str:
+    """The publications as one BibTeX file, entries in the given order (each entry read back
+    from ``memos`` when that publication's content was written before)."""
+    if memos is None:
+        return "\n".join(bibtex_entry(pub) for pub in pubs)
+    table = memos.table("bibtex entry", rules_fingerprint(rules()))
+    return "\n".join(table.get(pub, partial(bibtex_entry, pub)) for pub in pubs)
 
 
 def bibtex_entry(pub: Publication) -> str:
@@ -158,3 +171,7 @@ class BibtexOutput(SingleFileOutput):
 
     def render(self, pubs: list[Publication]) -> str:
         return to_bibtex(pubs)
+
+    def plan(self, ctx: PlanContext) -> list[FileChange]:
+        text = to_bibtex(ctx.publications, ctx.memos)
+        return [FileChange(self.path, self.key, read_bytes(self.path), text.encode("utf-8"))]

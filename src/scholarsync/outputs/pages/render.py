@@ -15,6 +15,8 @@ in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -27,6 +29,7 @@ from markupsafe import Markup, escape
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
 from scholarsync.model import Publication
+from scholarsync.outputs.memo import Memos, MemoTable, rules_fingerprint
 from scholarsync.outputs.pages.escape import (
     Md,
     html_value,
@@ -42,11 +45,13 @@ from scholarsync.outputs.pages.research import find_publication, resolve_researc
 from scholarsync.outputs.pages.views import (
     Entry,
     Group,
+    Options,
     ProjectView,
-    make_entry,
+    lazy_entry,
     make_groups,
     select,
 )
+from scholarsync.sources import rules
 
 __all__ = ["Renderer", "page_format", "find_publication", "resolve_research", "PACKAGE_TEMPLATES"]
 
@@ -64,8 +69,17 @@ def _autoescape(name: str | None) -> bool:
                                                         ".html"))
 
 
+class Piece(Markup):
+    """An entry's markup as :meth:`Renderer.entry` made it: every value in it was escaped
+    when it was made, so it is written as it is (in Markdown templates too)."""
+
+    __slots__ = ()
+
+
 @pass_eval_context
 def _finalize(ctx: Any, value: Any) -> Any:
+    if type(value) is Piece:
+        return value
     return html_value(value) if ctx.autoescape else md_escape(value)
 
 
@@ -145,8 +159,9 @@ def template_format(name: str) -> str:
 class Renderer:
     """One Jinja2 environment for a config; ``render`` gives a section's body."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, memos: Memos | None = None):
         self.config = config
+        self.memos = memos
         user = config.render.templates
         self.search_path = [p for p in (user, PACKAGE_TEMPLATES) if p is not None]
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in self.search_path])
@@ -162,7 +177,7 @@ class Renderer:
         """What a template sees (documented in the default templates)."""
         config = self.config
         chosen, options = select(publications, attrs, config)
-        entries = [make_entry(p, config.profile, options.max_authors, options.links,
+        entries = [lazy_entry(p, config.profile, options.max_authors, options.links,
                               config.render.citations)
                    for p in chosen]
         groups: list[Group] = make_groups(entries, options.by_year, options.by_type)
@@ -180,7 +195,38 @@ class Renderer:
             "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
             "projects": projects, "owner": config.profile.name, "level": level,
             "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
+            "entry": self.entry_function(fmt, options),
         }
+
+    def entry_function(self, fmt: str, options: Options) -> Any:
+        """``entry(e)``: the markup of entry ``e`` (``publications_entry.<fmt>.j2``), read
+        back from the memo when its publication, that template and these options made it
+        before."""
+        name = f"publications_entry.{fmt}.j2"
+        found: list[tuple[jinja2.Template, MemoTable | None]] = []  # on first use
+
+        def entry(e: Entry) -> Piece:
+            if not found:
+                found.append((self.env.get_template(name), self._entry_table(name, options)))
+            template, memo = found[0]
+            if memo is None:
+                return Piece(template.render(e=e))
+            return Piece(memo.get(e.pub, lambda: template.render(e=e)))
+
+        return entry
+
+    def _entry_table(self, name: str, options: Options) -> MemoTable | None:
+        """The memo of entry markup made by template ``name`` with ``options``."""
+        if self.memos is None:
+            return None
+        source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        profile = self.config.profile
+        links = sorted(options.links) if options.links is not None else None
+        return self.memos.table("page entry", name, filename or "", source, json.dumps(
+            [profile.name, list(profile.aliases), options.max_authors, links,
+             list(self.config.render.citations), jinja2.__version__,
+             importlib.metadata.version("markupsafe")], ensure_ascii=False),
+            rules_fingerprint(rules()))
 
     def render(self, name: str, fmt: str, publications: list[Publication],
                attrs: dict[str, str] | None = None) -> str:

@@ -70,8 +70,20 @@ class Entry:
     selected: bool
     kind: str  # "Poster", "Full paper", "Preprint", "Paper" …
     label: str  # "Poster at CogSci'22"
-    genre: str = ""  # "PhD thesis", "Technical report TR-7" ("" for papers)
-    details: str = ""  # "vol. 8, no. 2, pp. 100–120"
+    genre: str  # "PhD thesis", "Technical report TR-7" ("" for papers)
+    details: str  # "vol. 8, no. 2, pp. 100–120"
+
+    def __getattr__(self, name: str) -> object:
+        """A lazy entry (:func:`lazy_entry`) makes its other values when one is first read."""
+        lazy = self.__dict__.get("_lazy")
+        if lazy is None or name.startswith("__"):
+            raise AttributeError(name)
+        if name == "type_group":  # (grouping by type needs no more than this)
+            self.type_group = type_group(self.pub)
+            return self.type_group
+        del self.__dict__["_lazy"]
+        self.__dict__.update(make_entry(self.pub, *lazy).__dict__)
+        return getattr(self, name)
 
 
 @dataclass
@@ -208,6 +220,17 @@ def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
         selected=pub.selected,
         kind=kind, label=research_label(pub, kind, words), genre=genre(pub),
         details=details(pub))
+
+
+def lazy_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
+               shown_links: frozenset[str] | None = None,
+               citation_order: tuple[str, ...] = DEFAULT_CITATIONS) -> Entry:
+    """The :func:`make_entry` of ``pub``, made when a value other than its key and year is
+    read (a page whose entries' markup is remembered reads none)."""
+    entry = Entry.__new__(Entry)
+    entry.__dict__.update(pub=pub, key=pub.key, year=pub.year,
+                          _lazy=(profile, max_authors, shown_links, citation_order))
+    return entry
 
 
 def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:

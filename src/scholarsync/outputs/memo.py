@@ -1,0 +1,124 @@
+"""Per-publication output pieces remembered between runs: ``<cache_dir>/records/outputs/``.
+
+A piece (one publication's BibTeX entry, its markup in a page section) is a function of the
+publication's content and of the options, templates and code that make it. The content is the
+publication's line in the saved library (:meth:`Library.lines`: every field, in one JSON
+line), so a piece is kept under a hash of that line, in a table whose key hashes everything else
+it depends on (a :class:`MemoTable` per kind of piece and set of options; the code stamp of
+:class:`RecordCache` covers the code). A sync after a one-entry change makes one new piece and
+reads the others back.
+
+Only a cache: a missing, corrupt or foreign file means the pieces are made again; deleting the
+folder is always safe. Tables that a run did not use are removed when it saves (:meth:`save`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scholarsync.model import Publication, Rules
+from scholarsync.recordcache import FOLDER, RecordCache
+
+if TYPE_CHECKING:
+    from scholarsync.core.library import Library
+
+SUBFOLDER = "outputs"
+
+
+def memo_folder(cache_dir: Path) -> Path:
+    """Where the pieces are kept (inside the records cache: deleting it deletes them)."""
+    return Path(cache_dir) / FOLDER / SUBFOLDER
+
+
+def line_hash(line: str) -> str:
+    """The content key of a publication: a hash of its saved-library line."""
+    return hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def rules_fingerprint(rules: Rules) -> str:
+    """Everything of the registry's rules an output may read, as text (no addresses)."""
+    specs = [[s.name, s.decisive, s.exclusive, s.link, s.label, s.listed, s.landing,
+              *(f"{f.__module__}.{f.__qualname__}" if f else "" for f in
+                (s.parse, s.match_key, s.alias))]
+             for s in rules.identifiers]
+    return json.dumps([specs, sorted(rules.ranks.items()), sorted(rules.user_owned),
+                       sorted(rules.citation_labels.items()), list(rules.link_labels.items()),
+                       list(rules.best_links)], ensure_ascii=False)
+
+
+class MemoTable:
+    """The pieces of one kind made with one set of options: content key -> text."""
+
+    def __init__(self, memos: Memos, stored: dict[str, str]):
+        self._memos = memos
+        self._old = stored
+        self.new: dict[str, str] = {}
+        self.made = 0  # pieces made in this run (not read back)
+
+    def get(self, pub: Publication, make: Callable[[], str]) -> str:
+        """The piece of ``pub``: remembered when its content was seen, else ``make()``."""
+        key = self._memos.content_key(pub)
+        if key is None:
+            return make()
+        found = self.new.get(key)
+        if found is None:
+            found = self._old.get(key)
+            if found is None:
+                found = make()
+                self.made += 1
+            self.new[key] = found
+        return found
+
+    @property
+    def changed(self) -> bool:
+        return self.made > 0 or len(self.new) != len(self._old)
+
+
+class Memos:
+    """One run's memo tables, for the publications of ``library`` (others are not kept)."""
+
+    def __init__(self, folder: Path | None, library: Library | None):
+        self.cache = RecordCache(folder)
+        self._lines: dict[int, str] = {}
+        if library is not None and folder is not None:
+            self._lines = {id(p): line for p, line in zip(library.publications, library.lines(),
+                                                         strict=True)}
+        self._keys: dict[int, str] = {}
+        self._tables: dict[str, MemoTable] = {}
+
+    def content_key(self, pub: Publication) -> str | None:
+        """The hash of ``pub``'s saved line (None: not a publication of this library)."""
+        found = self._keys.get(id(pub))
+        if found is None:
+            line = self._lines.get(id(pub))
+            if line is None:
+                return None
+            found = self._keys[id(pub)] = line_hash(line)
+        return found
+
+    def table(self, kind: str, *options: str) -> MemoTable:
+        """The table of ``kind`` pieces made with ``options`` (read from disk once)."""
+        key = self.cache.key("output pieces", kind, *options)
+        table = self._tables.get(key)
+        if table is None:
+            stored = self.cache.load(key, f"{kind} pieces") if self._lines else None
+            table = self._tables[key] = MemoTable(self, _pieces(stored))
+        return table
+
+    def save(self) -> None:
+        """Store the tables that changed; remove the ones this run did not use."""
+        for key, table in self._tables.items():
+            if table.changed:
+                self.cache.store(key, table.new)
+        self.cache.prune()
+
+
+def _pieces(stored: Any) -> dict[str, str]:
+    """A stored table, or an empty one when it is not a table of text pieces."""
+    if not isinstance(stored, dict) or not all(type(v) is str for v in stored.values()):
+        return {}
+    return stored
