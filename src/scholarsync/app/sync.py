@@ -19,6 +19,7 @@ from scholarsync.core.library import (
     Library,
     LibraryDiff,
     SourceState,
+    collector_paused,
     diff_libraries,
     library_bytes,
     library_path,
@@ -119,6 +120,12 @@ def _source_states(results: list[SourceResult], last: Library | None) -> dict[st
 def plan_outputs(config: Config, build_result: BuildResult, force: bool,
                  outcome: SyncOutcome) -> None:
     """Render every managed section and plan every output into ``outcome.files``."""
+    with collector_paused():
+        _plan_outputs(config, build_result, force, outcome)
+
+
+def _plan_outputs(config: Config, build_result: BuildResult, force: bool,
+                  outcome: SyncOutcome) -> None:
     from scholarsync.outputs.memo import memo_folder
 
     pubs = build_result.publications

@@ -185,6 +185,7 @@ class Renderer:
                                       config.render.citations)
                     for r in resolve_research(config, publications)[0]]
         level = options.heading
+        entry = self.entry_function(fmt, options)
 
         def jsonld() -> str:
             """The section's publications as schema.org JSON-LD, safe inside <script>."""
@@ -195,7 +196,7 @@ class Renderer:
             "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
             "projects": projects, "owner": config.profile.name, "level": level,
             "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
-            "entry": self.entry_function(fmt, options),
+            "entry": entry, "entry_list": lambda es: Piece("".join([entry(e) for e in es])),
         }
 
     def entry_function(self, fmt: str, options: Options) -> Any:
