@@ -317,3 +317,20 @@ def test_a_pasted_second_copy_of_a_written_section_is_refused(tmp_path: Path) ->
     message = str(info.value)
     assert f"{path}:9:" in message and "twice" in message and "line 2" in message
     assert path.read_text(encoding="utf-8") == pasted
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["x", " ", "\t", "\r", "\n", "\r\n", "\x85", "\u2028", "<!--",
+                                 "scholarsync:", "<!-- scholarsync:end a -->", "SCHOLARSYNC:"]),
+                max_size=30).map("".join))
+def test_marker_lines_are_the_lines_a_full_scan_finds(text: str) -> None:
+    from scholarsync.outputs.pages.sections import _ANY_MARKER, _LINE, _marker_lines
+
+    expected = []
+    for number, match in enumerate(_LINE.finditer(text), 1):
+        if match.start() == len(text) and match.start() == match.end():
+            break
+        if _ANY_MARKER.search(text[match.start():match.start(1)]):
+            expected.append((number, match.span(), match.group(1)))
+    found = [(n, m.span(), m.group(1)) for n, m in _marker_lines(text)]
+    assert found == expected

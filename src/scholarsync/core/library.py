@@ -15,6 +15,9 @@ from scholarsync.model import Publication, Record, encode_value
 
 FORMAT_VERSION = 1
 LIBRARY_NAME = "library.json"
+#: ``json.dumps(data, ensure_ascii=False)``, made once (dumps builds an encoder per call given
+#: options); a publication holds no cycle to check for.
+_encode_line = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Library:
         cached = self.__dict__.get("_lines")
         if cached is None or cached[0] is not self.publications or len(cached[1]) != len(
                 self.publications):
-            lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in self.publications]
+            lines = [_encode_line(p.to_dict()) for p in self.publications]
             self.__dict__["_lines"] = cached = (self.publications, lines)
         return cached[1]
 
