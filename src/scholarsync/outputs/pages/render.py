@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ from scholarsync.outputs.pages.views import (
     Group,
     Options,
     ProjectView,
+    date_order,
+    date_orders,
     lazy_entry,
     make_groups,
     select,
@@ -176,7 +179,7 @@ class Renderer:
                 attrs: dict[str, str]) -> dict[str, Any]:
         """What a template sees (documented in the default templates)."""
         config = self.config
-        chosen, options = select(publications, attrs, config)
+        chosen, options = select(publications, attrs, config, self._date_orders)
         entries = [lazy_entry(p, config.profile, options.max_authors, options.links,
                               config.render.citations)
                    for p in chosen]
@@ -198,6 +201,16 @@ class Renderer:
             "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
             "entry": entry, "entry_list": lambda es: Piece("".join([entry(e) for e in es])),
         }
+
+    def _date_orders(self, pubs: list[Publication]) -> list[Any]:
+        """:func:`date_orders`, read back from the memo (as lists: they sort as the tuples)
+        for the publications it has, decoded in one go."""
+        if self.memos is None:
+            return date_orders(pubs)
+        table = self.memos.table("date order")
+        texts = [table.get(p, partial(_order_text, p)) for p in pubs]
+        keys: list[Any] = json.loads("[" + ",".join(texts) + "]")
+        return keys
 
     def entry_function(self, fmt: str, options: Options) -> Any:
         """``entry(e)``: the markup of entry ``e`` (``publications_entry.<fmt>.j2``), read
@@ -254,6 +267,10 @@ class Renderer:
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
             raise SectionError(f"template {template.filename}: {exc}") from None
         return _tidy(text)
+
+
+def _order_text(pub: Publication) -> str:
+    return json.dumps(date_order(pub), ensure_ascii=False)
 
 
 def _tidy(text: str) -> str:

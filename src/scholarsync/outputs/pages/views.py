@@ -12,7 +12,9 @@ kinds of link to show, in their usual order; default: all), ``template=publicati
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
@@ -316,9 +318,17 @@ def date_order(pub: Publication) -> tuple[bool, int, int, int, str, str]:
     return (pub.year is None, -(pub.year or 0), -month, -day, title_key(pub.title), pub.key)
 
 
-def select(pubs: list[Publication], attrs: dict[str, str],
-           config: Config) -> tuple[list[Publication], Options]:
-    """The publications a section shows (filtered, newest first, limited) and its options."""
+def date_orders(pubs: list[Publication]) -> list[Any]:
+    """:func:`date_order` of each publication."""
+    return [date_order(p) for p in pubs]
+
+
+def select(pubs: list[Publication], attrs: dict[str, str], config: Config,
+           orders: Callable[[list[Publication]], list[Any]] = date_orders,
+           ) -> tuple[list[Publication], Options]:
+    """The publications a section shows (filtered, newest first, limited) and its options.
+    ``orders`` gives the sort keys of a list (:func:`date_orders`, or the same values read
+    back from a memo)."""
     group = attrs.get("group", "year")
     if group not in ("year", "none"):
         raise SectionError(f"attribute group={group!r} must be 'year' or 'none'")
@@ -345,6 +355,7 @@ def select(pubs: list[Publication], attrs: dict[str, str],
         pubs = [p for p in pubs if p.selected == want]
     pubs = [p for p in pubs if p.title.strip()]  # nothing to show: no empty bullet
     if "keys" not in attrs:
-        pubs = sorted(pubs, key=date_order)
+        keys = orders(pubs)
+        pubs = [pubs[i] for i in sorted(range(len(pubs)), key=keys.__getitem__)]  # stable
     limit = _int(attrs, "limit", len(pubs), 0)
     return pubs[:limit], options
