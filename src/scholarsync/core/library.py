@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ LIBRARY_NAME = "library.json"
 #: ``json.dumps(data, ensure_ascii=False)``, made once (dumps builds an encoder per call given
 #: options); a publication holds no cycle to check for.
 _encode_line = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_CHUNK = 500  # lines encoded at a time by Library.to_bytes
 
 
 @dataclass
@@ -66,11 +68,28 @@ class Library:
         """Stable, readable JSON: one publication per line, so a change is a one-line diff.
 
         (``json.dumps`` with ``indent`` runs the pure-Python encoder: ~10x slower.)"""
-        sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
         body = ",\n".join(self.lines())
+        return f"{self._head()}{body}\n]}}\n"
+
+    def to_bytes(self) -> bytes:
+        """:meth:`to_json` in UTF-8, written chunk by chunk into one buffer (the whole text
+        would be made twice over, and wider than its bytes when one character is not
+        Latin-1; a bytes object per line would stay as scattered memory)."""
+        out = io.BytesIO()
+        out.write(self._head().encode("utf-8"))
+        lines = self.lines()
+        for start in range(0, len(lines), _CHUNK):
+            if start:
+                out.write(b",\n")
+            out.write(",\n".join(lines[start:start + _CHUNK]).encode("utf-8"))
+        out.write(b"\n]}\n")
+        return out.getvalue()  # (the buffer itself: no copy)
+
+    def _head(self) -> str:
+        sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
         return (f'{{"scholarsync_library": {FORMAT_VERSION},\n'
                 f'"sources": {json.dumps(sources, ensure_ascii=False, sort_keys=True)},\n'
-                f'"publications": [\n{body}\n]}}\n')
+                '"publications": [\n')
 
     @classmethod
     def from_json(cls, text: str) -> Library:
@@ -187,7 +206,7 @@ def load_library(cache_dir: Path, lazy: bool = True) -> Library | None:
 
 
 def library_bytes(library: Library) -> bytes:
-    return library.to_json().encode("utf-8")
+    return library.to_bytes()
 
 
 def save_library(cache_dir: Path, library: Library) -> bool:
