@@ -197,3 +197,32 @@ def test_split_templates_equal_the_whole_ones(tmp_path_factory, fmt: str, titles
         split = Renderer(_config(tmp, False)).render("publications", fmt, pubs, attrs)
         whole = Renderer(_config(tmp, True)).render("publications", fmt, pubs, attrs)
         assert split == whole
+
+
+# -- the memo itself --------------------------------------------------------------------------
+
+def test_a_piece_is_made_once_per_content_and_kept_per_options(tmp_path: Path) -> None:
+    from scholarsync.core.library import Library
+    from scholarsync.outputs.memo import Memos
+
+    pubs = [Publication(key=f"k{i}", title=f"T{i}") for i in range(40)]
+    made: list[str] = []
+
+    def pieces(library: Library, *options: str) -> list[str]:
+        memos = Memos(tmp_path, library)
+        table = memos.table("test", *options)
+        out = [table.get(p, lambda p=p: made.append(p.key) or f"<{p.title}>") for p in pubs]
+        memos.save()
+        return out
+
+    first = pieces(Library(pubs))
+    assert first == [f"<T{i}>" for i in range(40)] and len(made) == 40
+    made.clear()
+    assert pieces(Library(pubs)) == first and made == []  # read back
+    pubs[3] = Publication(key="k3", title="Changed")
+    assert pieces(Library(pubs))[3] == "<Changed>" and made == ["k3"]
+    made.clear()
+    pieces(Library(pubs), "other option")
+    assert len(made) == 40  # another table
+    outsider = Memos(tmp_path, Library(pubs[:1])).table("test")
+    assert outsider.get(pubs[5], lambda: "made") == "made"  # not of this library: not kept

@@ -50,32 +50,55 @@ def rules_fingerprint(rules: Rules) -> str:
                        list(rules.best_links)], ensure_ascii=False)
 
 
+#: A table is kept in this many files (by the first hex digit of the content key), so a
+#: one-entry change rewrites a sixteenth or two of it.
+SHARDS = 16
+
+
 class MemoTable:
     """The pieces of one kind made with one set of options: content key -> text."""
 
-    def __init__(self, memos: Memos, stored: dict[str, str]):
+    def __init__(self, memos: Memos, key: str, what: str):
         self._memos = memos
-        self._old = stored
-        self.new: dict[str, str] = {}
-        self.made = 0  # pieces made in this run (not read back)
+        self._key = key
+        self._what = what
+        self._old: list[dict[str, str] | None] = [None] * SHARDS  # read when first used
+        self._new: list[dict[str, str]] = [{} for _ in range(SHARDS)]
+        self._made = [0] * SHARDS  # pieces made in this run (not read back), by shard
+        self.made = 0
 
     def get(self, pub: Publication, make: Callable[[], str]) -> str:
         """The piece of ``pub``: remembered when its content was seen, else ``make()``."""
         key = self._memos.content_key(pub)
         if key is None:
             return make()
-        found = self.new.get(key)
+        shard = int(key[0], 16)
+        new = self._new[shard]
+        found = new.get(key)
         if found is None:
-            found = self._old.get(key)
+            old = self._old[shard]
+            if old is None:
+                old = self._old[shard] = self._read(shard)
+            found = old.get(key)
             if found is None:
                 found = make()
+                self._made[shard] += 1
                 self.made += 1
-            self.new[key] = found
+            new[key] = found
         return found
 
-    @property
-    def changed(self) -> bool:
-        return self.made > 0 or len(self.new) != len(self._old)
+    def _file_key(self, shard: int) -> str:
+        return self._memos.cache.key("output pieces", self._key, str(shard))
+
+    def _read(self, shard: int) -> dict[str, str]:
+        return _pieces(self._memos.cache.load(self._file_key(shard), self._what))
+
+    def save(self) -> None:
+        """Store the shards that changed (a shard no publication asked for is left alone)."""
+        for shard, new in enumerate(self._new):
+            old = self._old[shard]
+            if old is not None and (self._made[shard] or len(new) != len(old)):
+                self._memos.cache.store(self._file_key(shard), new)
 
 
 class Memos:
@@ -101,19 +124,17 @@ class Memos:
         return found
 
     def table(self, kind: str, *options: str) -> MemoTable:
-        """The table of ``kind`` pieces made with ``options`` (read from disk once)."""
-        key = self.cache.key("output pieces", kind, *options)
+        """The table of ``kind`` pieces made with ``options``."""
+        key = self.cache.key(kind, *options)
         table = self._tables.get(key)
         if table is None:
-            stored = self.cache.load(key, f"{kind} pieces") if self._lines else None
-            table = self._tables[key] = MemoTable(self, _pieces(stored))
+            table = self._tables[key] = MemoTable(self, key, f"{kind} pieces")
         return table
 
     def save(self) -> None:
-        """Store the tables that changed; remove the ones this run did not use."""
-        for key, table in self._tables.items():
-            if table.changed:
-                self.cache.store(key, table.new)
+        """Store the tables' shards that changed; remove the files this run did not use."""
+        for table in self._tables.values():
+            table.save()
         self.cache.prune()
 
 
