@@ -145,6 +145,7 @@ def _plan_outputs(config: Config, build_result: BuildResult, force: bool,
     path = library_path(config.network.cache_dir)
     outcome.files.append(FileChange(path, "library", read_bytes(path),
                                     library_bytes(build_result.library)))
+    memos.settle()
     outcome.memos = memos  # saved once the files are written
 
 

@@ -93,12 +93,14 @@ class MemoTable:
     def _read(self, shard: int) -> dict[str, str]:
         return _pieces(self._memos.cache.load(self._file_key(shard), self._what))
 
-    def save(self) -> None:
-        """Store the shards that changed (a shard no publication asked for is left alone)."""
-        for shard, new in enumerate(self._new):
-            old = self._old[shard]
-            if old is not None and (self._made[shard] or len(new) != len(old)):
-                self._memos.cache.store(self._file_key(shard), new)
+    def settle(self) -> list[tuple[str, dict[str, str]]]:
+        """The shards to store (file key, pieces): those that changed (a shard no publication
+        asked for is left alone). The table is empty afterwards."""
+        changed = [(self._file_key(shard), new) for shard, new in enumerate(self._new)
+                   if (old := self._old[shard]) is not None
+                   and (self._made[shard] or len(new) != len(old))]
+        self._old, self._new = [None] * SHARDS, [{} for _ in range(SHARDS)]
+        return changed
 
 
 class Memos:
@@ -112,6 +114,7 @@ class Memos:
                                                          strict=True)}
         self._keys: dict[int, str] = {}
         self._tables: dict[str, MemoTable] = {}
+        self._pending: list[tuple[str, dict[str, str]]] = []  # shards to store
 
     def content_key(self, pub: Publication) -> str | None:
         """The hash of ``pub``'s saved line (None: not a publication of this library)."""
@@ -131,10 +134,19 @@ class Memos:
             table = self._tables[key] = MemoTable(self, key, f"{kind} pieces")
         return table
 
-    def save(self) -> None:
-        """Store the tables' shards that changed; remove the files this run did not use."""
+    def settle(self) -> None:
+        """Planning is over: keep only the shards to store (the rest of the tables and the
+        lines are let go before the files are written)."""
         for table in self._tables.values():
-            table.save()
+            self._pending.extend(table.settle())
+        self._tables, self._lines, self._keys = {}, {}, {}
+
+    def save(self) -> None:
+        """Store the shards that changed; remove the files this run did not use."""
+        self.settle()
+        for key, pieces in self._pending:
+            self.cache.store(key, pieces)
+        self._pending = []
         self.cache.prune()
 
 
