@@ -9,7 +9,6 @@ trailing backslash or a line starting with ``@`` neutralized.
 from __future__ import annotations
 
 import re
-from functools import partial
 
 from scholarsync.core.normalize import (
     latex_escape,
@@ -47,7 +46,7 @@ def to_bibtex(pubs: list[Publication], memos: Memos | None = None) -> str:
     if memos is None:
         return "\n".join(bibtex_entry(pub) for pub in pubs)
     table = memos.table("bibtex entry", rules_fingerprint(rules()))
-    return "\n".join(table.get(pub, partial(bibtex_entry, pub)) for pub in pubs)
+    return "\n".join(table.get_many(pubs, lambda i: bibtex_entry(pubs[i])))
 
 
 def bibtex_entry(pub: Publication) -> str:

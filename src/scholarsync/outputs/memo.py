@@ -69,23 +69,32 @@ class MemoTable:
 
     def get(self, pub: Publication, make: Callable[[], str]) -> str:
         """The piece of ``pub``: remembered when its content was seen, else ``make()``."""
-        key = self._memos.content_key(pub)
-        if key is None:
-            return make()
-        shard = int(key[0], 16)
-        new = self._new[shard]
-        found = new.get(key)
-        if found is None:
-            old = self._old[shard]
-            if old is None:
-                old = self._old[shard] = self._read(shard)
-            found = old.get(key)
+        return self.get_many([pub], lambda _: make())[0]
+
+    def get_many(self, pubs: list[Publication], make: Callable[[int], str]) -> list[str]:
+        """:meth:`get` of each publication (``make(i)`` makes the piece of ``pubs[i]``)."""
+        known, content_key = self._memos.known_keys, self._memos.content_key
+        out: list[str] = []
+        for i, pub in enumerate(pubs):
+            key = known.get(id(pub)) or content_key(pub)
+            if key is None:
+                out.append(make(i))
+                continue
+            shard = int(key[0], 16)
+            new = self._new[shard]
+            found = new.get(key)
             if found is None:
-                found = make()
-                self._made[shard] += 1
-                self.made += 1
-            new[key] = found
-        return found
+                old = self._old[shard]
+                if old is None:
+                    old = self._old[shard] = self._read(shard)
+                found = old.get(key)
+                if found is None:
+                    found = make(i)
+                    self._made[shard] += 1
+                    self.made += 1
+                new[key] = found
+            out.append(found)
+        return out
 
     def _file_key(self, shard: int) -> str:
         return self._memos.cache.key("output pieces", self._key, str(shard))
@@ -112,18 +121,18 @@ class Memos:
         if library is not None and folder is not None:
             self._lines = {id(p): line for p, line in zip(library.publications, library.lines(),
                                                          strict=True)}
-        self._keys: dict[int, str] = {}
+        self.known_keys: dict[int, str] = {}
         self._tables: dict[str, MemoTable] = {}
         self._pending: list[tuple[str, dict[str, str]]] = []  # shards to store
 
     def content_key(self, pub: Publication) -> str | None:
         """The hash of ``pub``'s saved line (None: not a publication of this library)."""
-        found = self._keys.get(id(pub))
+        found = self.known_keys.get(id(pub))
         if found is None:
             line = self._lines.get(id(pub))
             if line is None:
                 return None
-            found = self._keys[id(pub)] = line_hash(line)
+            found = self.known_keys[id(pub)] = line_hash(line)
         return found
 
     def table(self, kind: str, *options: str) -> MemoTable:
@@ -139,7 +148,7 @@ class Memos:
         lines are let go before the files are written)."""
         for table in self._tables.values():
             self._pending.extend(table.settle())
-        self._tables, self._lines, self._keys = {}, {}, {}
+        self._tables, self._lines, self.known_keys = {}, {}, {}
 
     def save(self) -> None:
         """Store the shards that changed; remove the files this run did not use."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
-from functools import partial
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -188,7 +188,7 @@ class Renderer:
                                       config.render.citations)
                     for r in resolve_research(config, publications)[0]]
         level = options.heading
-        entry = self.entry_function(fmt, options)
+        entry, entry_list = self.entry_functions(fmt, options)
 
         def jsonld() -> str:
             """The section's publications as schema.org JSON-LD, safe inside <script>."""
@@ -199,7 +199,7 @@ class Renderer:
             "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
             "projects": projects, "owner": config.profile.name, "level": level,
             "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
-            "entry": entry, "entry_list": lambda es: Piece("".join([entry(e) for e in es])),
+            "entry": entry, "entry_list": entry_list,
         }
 
     def _date_orders(self, pubs: list[Publication]) -> list[Any]:
@@ -208,26 +208,39 @@ class Renderer:
         if self.memos is None:
             return date_orders(pubs)
         table = self.memos.table("date order")
-        texts = [table.get(p, partial(_order_text, p)) for p in pubs]
+        texts = table.get_many(pubs, lambda i: _order_text(pubs[i]))
         keys: list[Any] = json.loads("[" + ",".join(texts) + "]")
         return keys
 
-    def entry_function(self, fmt: str, options: Options) -> Any:
+    def entry_functions(self, fmt: str, options: Options,
+                        ) -> tuple[Callable[[Entry], Piece], Callable[[list[Entry]], Piece]]:
         """``entry(e)``: the markup of entry ``e`` (``publications_entry.<fmt>.j2``), read
         back from the memo when its publication, that template and these options made it
-        before."""
+        before; ``entry_list(entries)``: those of a list, joined."""
         name = f"publications_entry.{fmt}.j2"
         found: list[tuple[jinja2.Template, MemoTable | None]] = []  # on first use
 
-        def entry(e: Entry) -> Piece:
+        def parts() -> tuple[jinja2.Template, MemoTable | None]:
             if not found:
                 found.append((self.env.get_template(name), self._entry_table(name, options)))
-            template, memo = found[0]
+            return found[0]
+
+        def entry(e: Entry) -> Piece:
+            template, memo = parts()
             if memo is None:
                 return Piece(template.render(e=e))
             return Piece(memo.get(e.pub, lambda: template.render(e=e)))
 
-        return entry
+        def entry_list(entries: list[Entry]) -> Piece:
+            if not entries:
+                return Piece("")
+            template, memo = parts()
+            if memo is None:
+                return Piece("".join([template.render(e=e) for e in entries]))
+            return Piece("".join(memo.get_many([e.pub for e in entries],
+                                               lambda i: template.render(e=entries[i]))))
+
+        return entry, entry_list
 
     def _entry_table(self, name: str, options: Options) -> MemoTable | None:
         """The memo of entry markup made by template ``name`` with ``options``."""

@@ -61,9 +61,16 @@ class Section:
 
 def body_checksum(body: str) -> str:
     """``sha256:<16 hex>`` of a body, blind to line endings, trailing blanks, edge blank lines."""
-    lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", body)]
-    normalized = "\n".join(lines).strip("\n")
+    if _RAGGED.search(body):
+        lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", body)]
+        normalized = "\n".join(lines).strip("\n")
+    else:  # (what a body rendered by this tool is: the same text, without splitting it)
+        normalized = body.strip("\n")
     return "sha256:" + hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+#: What :func:`body_checksum` normalizes away within lines: a CR, a blank ending a line.
+_RAGGED = re.compile(r"\r|[^\S\n](?=\n|\Z)")
 
 
 def decode_page(data: bytes, path: str) -> tuple[bytes, str]:
