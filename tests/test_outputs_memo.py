@@ -226,3 +226,34 @@ def test_a_piece_is_made_once_per_content_and_kept_per_options(tmp_path: Path) -
     assert len(made) == 40  # another table
     outsider = Memos(tmp_path, Library(pubs[:1])).table("test")
     assert outsider.get(pubs[5], lambda: "made") == "made"  # not of this library: not kept
+
+
+WORDS = st.sampled_from(["yes", "1e3", "2024-10-01", "a: b", "- x", "# c", "é", "\n", "'", '"',
+                         "{{", "null", "", " ", "~", "0x1F", "12:30", "x" * 90])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.lists(WORDS, max_size=3).map("".join),
+                          st.lists(WORDS, max_size=2).map("".join)), max_size=5))
+def test_outputs_read_back_from_the_memo_write_what_they_write_without(
+        tmp_path_factory, works: list[tuple[str, str]]) -> None:
+    from scholarsync import outputs as registry
+    from scholarsync.core.library import Library
+    from scholarsync.outputs.memo import Memos
+
+    tmp = tmp_path_factory.mktemp("o")
+    config = load_config(make_site(tmp) / "scholarsync.toml")
+    pubs = [Publication(key=f"k{i}", title=title, venue=venue, year=2020 + i,
+                        authors=[Person(given="Vima", family=title or "Gupta")],
+                        ids={"doi": f"10.1/{i}"} if i % 2 else {}, fields={"pages": venue},
+                        links={"pdf": f"https://example.org/{i}.pdf"})
+            for i, (title, venue) in enumerate(works)]
+    library = Library(pubs)
+    for key in ("bibtex", "json", "csl_json", "data"):
+        for path in ("out/x.yml", "out/x.json"):
+            output = registry.output_class(key)(tmp / path, config)
+            expected = output.render(pubs)
+            for _ in range(2):  # made, then read back
+                memos = Memos(tmp / "memo", library)
+                assert output.render_with(pubs, memos) == expected, (key, path)
+                memos.save()

@@ -105,6 +105,11 @@ class SingleFileOutput(Output):
     def render(self, pubs: list[Publication]) -> str:
         """The file's text."""
 
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        """:meth:`render`, each publication's part read back from ``memos`` where an output
+        knows how (the same text)."""
+        return self.render(pubs)
+
     def plan(self, ctx: PlanContext) -> list[FileChange]:
         return [FileChange(self.path, self.key, read_bytes(self.path),
-                           self.render(ctx.publications).encode("utf-8"))]
+                           self.render_with(ctx.publications, ctx.memos).encode("utf-8"))]

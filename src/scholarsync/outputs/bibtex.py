@@ -18,11 +18,8 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Publication
 from scholarsync.outputs.base import (
-    FileChange,
-    PlanContext,
     SingleFileOutput,
     landing_page,
-    read_bytes,
 )
 from scholarsync.outputs.memo import Memos, rules_fingerprint
 from scholarsync.sources import rules
@@ -171,6 +168,5 @@ class BibtexOutput(SingleFileOutput):
     def render(self, pubs: list[Publication]) -> str:
         return to_bibtex(pubs)
 
-    def plan(self, ctx: PlanContext) -> list[FileChange]:
-        text = to_bibtex(ctx.publications, ctx.memos)
-        return [FileChange(self.path, self.key, read_bytes(self.path), text.encode("utf-8"))]
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        return to_bibtex(pubs, memos)
