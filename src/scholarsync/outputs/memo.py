@@ -58,10 +58,9 @@ SHARDS = 16
 class MemoTable:
     """The pieces of one kind made with one set of options: content key -> text."""
 
-    def __init__(self, memos: Memos, key: str, what: str):
+    def __init__(self, memos: Memos, key: str):
         self._memos = memos
         self._key = key
-        self._what = what
         self._old: list[dict[str, str] | None] = [None] * SHARDS  # read when first used
         self._new: list[dict[str, str]] = [{} for _ in range(SHARDS)]
         self._made = [0] * SHARDS  # pieces made in this run (not read back), by shard
@@ -100,7 +99,14 @@ class MemoTable:
         return self._memos.cache.key("output pieces", self._key, str(shard))
 
     def _read(self, shard: int) -> dict[str, str]:
-        return _pieces(self._memos.cache.load(self._file_key(shard), self._what))
+        """A stored shard (marked used, so that it is not pruned), or an empty one. (Not
+        through ``RecordCache.load``: these are no parsed records, its log does not name them.)"""
+        key = self._file_key(shard)
+        stored = self._memos.cache.read(key)
+        if stored is None or stored.get("content", "") != "":
+            return {}
+        self._memos.cache.used.add(key)
+        return _pieces(stored["data"])
 
     def settle(self) -> list[tuple[str, dict[str, str]]]:
         """The shards to store (file key, pieces): those that changed (a shard no publication
@@ -117,10 +123,10 @@ class Memos:
 
     def __init__(self, folder: Path | None, library: Library | None):
         self.cache = RecordCache(folder)
-        self._lines: dict[int, str] = {}
+        self._lines: dict[int, tuple[Publication, str]] = {}
         if library is not None and folder is not None:
-            self._lines = {id(p): line for p, line in zip(library.publications, library.lines(),
-                                                         strict=True)}
+            self._lines = {id(p): (p, line) for p, line in zip(library.publications,
+                                                              library.lines(), strict=True)}
         self.known_keys: dict[int, str] = {}
         self._tables: dict[str, MemoTable] = {}
         self._pending: list[tuple[str, dict[str, str]]] = []  # shards to store
@@ -129,10 +135,10 @@ class Memos:
         """The hash of ``pub``'s saved line (None: not a publication of this library)."""
         found = self.known_keys.get(id(pub))
         if found is None:
-            line = self._lines.get(id(pub))
-            if line is None:
+            known = self._lines.get(id(pub))
+            if known is None or known[0] is not pub:  # (another object: not of this library)
                 return None
-            found = self.known_keys[id(pub)] = line_hash(line)
+            found = self.known_keys[id(pub)] = line_hash(known[1])
         return found
 
     def table(self, kind: str, *options: str) -> MemoTable:
@@ -140,7 +146,7 @@ class Memos:
         key = self.cache.key(kind, *options)
         table = self._tables.get(key)
         if table is None:
-            table = self._tables[key] = MemoTable(self, key, f"{kind} pieces")
+            table = self._tables[key] = MemoTable(self, key)
         return table
 
     def settle(self) -> None:
