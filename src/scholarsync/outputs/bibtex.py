@@ -43,7 +43,7 @@ def to_bibtex(pubs: list[Publication], memos: Memos | None = None) -> str:
     if memos is None:
         return "\n".join(bibtex_entry(pub) for pub in pubs)
     table = memos.table("bibtex entry", rules_fingerprint(rules()))
-    return "\n".join(table.get_many(pubs, lambda i: bibtex_entry(pubs[i])))
+    return "\n".join(table.get_many(pubs, lambda idx: [bibtex_entry(pubs[i]) for i in idx]))
 
 
 def bibtex_entry(pub: Publication) -> str:

@@ -81,7 +81,8 @@ def to_csl_json(pubs: list[Publication], memos: Memos | None = None) -> str:
     if memos is None:
         return dump_json([csl_item(p) for p in pubs])
     table = memos.table("csl item", rules_fingerprint(rules()))
-    return dump_json_items(table.get_many(pubs, lambda i: json_item(csl_item(pubs[i]))))
+    return dump_json_items(table.get_many(
+        pubs, lambda idx: [json_item(csl_item(pubs[i])) for i in idx]))
 
 
 class CslJsonOutput(SingleFileOutput):

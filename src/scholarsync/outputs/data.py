@@ -83,5 +83,6 @@ class DataOutput(SingleFileOutput):
                             rules_fingerprint(rules()), yaml.__version__)
         if as_json:
             return dump_json_items(table.get_many(
-                pubs, lambda i: json_item(publication_json(pubs[i]))))
-        return "".join(table.get_many(pubs, lambda i: dump_yaml([publication_json(pubs[i])])))
+                pubs, lambda idx: [json_item(publication_json(pubs[i])) for i in idx]))
+        return "".join(table.get_many(
+            pubs, lambda idx: [dump_yaml([publication_json(pubs[i])]) for i in idx]))

@@ -42,7 +42,8 @@ def to_json(pubs: list[Publication], memos: Memos | None = None) -> str:
     if memos is None:
         return dump_json([publication_json(p) for p in pubs])
     table = memos.table("json item", rules_fingerprint(rules()))
-    return dump_json_items(table.get_many(pubs, lambda i: json_item(publication_json(pubs[i]))))
+    return dump_json_items(table.get_many(
+        pubs, lambda idx: [json_item(publication_json(pubs[i])) for i in idx]))
 
 
 def dump_json(data: Any) -> str:

@@ -68,32 +68,44 @@ class MemoTable:
 
     def get(self, pub: Publication, make: Callable[[], str]) -> str:
         """The piece of ``pub``: remembered when its content was seen, else ``make()``."""
-        return self.get_many([pub], lambda _: make())[0]
+        return self.get_many([pub], lambda _: [make()])[0]
 
-    def get_many(self, pubs: list[Publication], make: Callable[[int], str]) -> list[str]:
-        """:meth:`get` of each publication (``make(i)`` makes the piece of ``pubs[i]``)."""
+    def get_many(self, pubs: list[Publication],
+                 make: Callable[[list[int]], list[str]]) -> list[str]:
+        """:meth:`get` of each publication; the pieces not remembered are made in one call
+        (``make(indices)``: the pieces of those ``pubs``, in that order)."""
         known, content_key = self._memos.known_keys, self._memos.content_key
         out: list[str] = []
+        missing: list[tuple[int, str | None]] = []  # (index, content key)
         for i, pub in enumerate(pubs):
             key = known.get(id(pub)) or content_key(pub)
-            if key is None:
-                out.append(make(i))
-                continue
-            shard = int(key[0], 16)
-            new = self._new[shard]
-            found = new.get(key)
+            found = None if key is None else self._found(key)
             if found is None:
-                old = self._old[shard]
-                if old is None:
-                    old = self._old[shard] = self._read(shard)
-                found = old.get(key)
-                if found is None:
-                    found = make(i)
+                missing.append((i, key))
+            out.append(found or "")
+        if missing:
+            for (i, key), piece in zip(missing, make([i for i, _ in missing]), strict=True):
+                out[i] = piece
+                if key is not None:
+                    shard = int(key[0], 16)
+                    self._new[shard][key] = piece
                     self._made[shard] += 1
                     self.made += 1
-                new[key] = found
-            out.append(found)
         return out
+
+    def _found(self, key: str) -> str | None:
+        """The piece stored under ``key`` (kept for this run), or None."""
+        shard = int(key[0], 16)
+        new = self._new[shard]
+        found = new.get(key)
+        if found is None:
+            old = self._old[shard]
+            if old is None:
+                old = self._old[shard] = self._read(shard)
+            found = old.get(key)
+            if found is not None:
+                new[key] = found
+        return found
 
     def _file_key(self, shard: int) -> str:
         return self._memos.cache.key("output pieces", self._key, str(shard))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+import secrets
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
@@ -208,7 +209,7 @@ class Renderer:
         if self.memos is None:
             return date_orders(pubs)
         table = self.memos.table("date order")
-        texts = table.get_many(pubs, lambda i: _order_text(pubs[i]))
+        texts = table.get_many(pubs, lambda idx: [_order_text(pubs[i]) for i in idx])
         keys: list[Any] = json.loads("[" + ",".join(texts) + "]")
         return keys
 
@@ -218,27 +219,25 @@ class Renderer:
         back from the memo when its publication, that template and these options made it
         before; ``entry_list(entries)``: those of a list, joined."""
         name = f"publications_entry.{fmt}.j2"
-        found: list[tuple[jinja2.Template, MemoTable | None]] = []  # on first use
+        found: list[tuple[EntryRenderer, MemoTable | None]] = []  # on first use
 
-        def parts() -> tuple[jinja2.Template, MemoTable | None]:
+        def parts() -> tuple[EntryRenderer, MemoTable | None]:
             if not found:
-                found.append((self.env.get_template(name), self._entry_table(name, options)))
+                found.append((EntryRenderer(self.env, name), self._entry_table(name, options)))
             return found[0]
 
         def entry(e: Entry) -> Piece:
-            template, memo = parts()
-            if memo is None:
-                return Piece(template.render(e=e))
-            return Piece(memo.get(e.pub, lambda: template.render(e=e)))
+            return entry_list([e])
 
         def entry_list(entries: list[Entry]) -> Piece:
             if not entries:
                 return Piece("")
-            template, memo = parts()
+            renderer, memo = parts()
             if memo is None:
-                return Piece("".join([template.render(e=e) for e in entries]))
-            return Piece("".join(memo.get_many([e.pub for e in entries],
-                                               lambda i: template.render(e=entries[i]))))
+                return Piece("".join(renderer.render(entries)))
+            pieces = memo.get_many([e.pub for e in entries],
+                                   lambda idx: renderer.render([entries[i] for i in idx]))
+            return Piece("".join(pieces))
 
         return entry, entry_list
 
@@ -280,6 +279,31 @@ class Renderer:
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
             raise SectionError(f"template {template.filename}: {exc}") from None
         return _tidy(text)
+
+
+class EntryRenderer:
+    """Renders entries through an entry template: the shipped one in one pass (its text in a
+    loop, each entry's output found after a marker: what the one-file templates did), any
+    other one entry by entry."""
+
+    def __init__(self, env: jinja2.Environment, name: str):
+        self.template = env.get_template(name)
+        self.batch: jinja2.Template | None = None
+        self.mark = secrets.token_hex(16)  # (template text: written as it is)
+        filename = Path(self.template.filename or "")
+        if filename.parent == PACKAGE_TEMPLATES:
+            source = filename.read_text(encoding="utf-8")
+            code = env.compile("{% for e in entries %}" + self.mark + source + "{% endfor %}",
+                               name=name, filename=str(filename))
+            self.batch = env.template_class.from_code(env, code, env.make_globals(None))
+
+    def render(self, entries: list[Entry]) -> list[str]:
+        """The markup of each entry."""
+        if self.batch is not None and len(entries) > 1:
+            parts = self.batch.render(entries=entries).split(self.mark)
+            if len(parts) == len(entries) + 1 and not parts[0]:
+                return parts[1:]
+        return [self.template.render(e=e) for e in entries]
 
 
 def _order_text(pub: Publication) -> str:
