@@ -118,3 +118,15 @@ def test_unchanged_saved_lines_are_not_decoded_and_the_diff_is_the_same(tmp_path
     assert lazy is not None
     diff_libraries(lazy, Library([publication("x", "X", ids=shared), publication("z", "Z")]))
     assert sorted(lazy._decoded) == [1]  # only the saved work that went was decoded
+
+
+def test_an_unchanged_saved_line_is_kept_once_in_memory(tmp_path: Path) -> None:
+    save_library(tmp_path, Library([publication("a", "A"), publication("b", "B")]))
+    new = Library([publication("a", "A"), publication("b", "B2")])
+    lazy = load_library(tmp_path)
+    assert lazy is not None
+    diff_libraries(lazy, new)
+    assert lazy.saved_line(0) is new.lines()[0]  # the same text: one string
+    assert lazy.saved_line(1) != new.lines()[1]
+    assert _summary(diff_libraries(load_library(tmp_path), new)) == _summary(
+        diff_libraries(lazy, new))

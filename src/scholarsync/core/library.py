@@ -116,6 +116,9 @@ class Library:
     def count(self) -> int:
         return len(self.publications)
 
+    def share_line(self, index: int, line: str) -> None:
+        """``line`` is publication ``index``'s saved line too: keep one copy of the text."""
+
 
 class SavedLibrary(Library):
     """The library read from ``library.json``: each publication decoded only when used (a
@@ -171,6 +174,10 @@ class SavedLibrary(Library):
 
     def count(self) -> int:
         return len(self._saved) if self._all is None else len(self._all)
+
+    def share_line(self, index: int, line: str) -> None:
+        if self._all is None and self._saved[index] == line:
+            self._saved[index] = line  # (the new library's equal string: one copy in memory)
 
     @classmethod
     def parse(cls, text: str) -> SavedLibrary | None:
@@ -314,6 +321,8 @@ def _old_index(old: Library | None, count: int, lines: list[str] | None,
         twin = same.get(saved) if saved is not None else None
         if twin is not None:
             found = idents[twin]
+            assert lines is not None
+            old.share_line(i, lines[twin])
         else:
             raw = old.raw(i)
             try:
