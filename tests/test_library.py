@@ -101,3 +101,32 @@ def test_a_corrupt_saved_publication_is_as_no_saved_library(tmp_path: Path) -> N
     assert _summary(diff_libraries(lazy, new)) == _summary(diff_libraries(None, new))
     assert lazy.publications == [] and lazy.records_of("bibtex") == []
     assert load_library(tmp_path, lazy=False) is None
+
+
+def test_unchanged_saved_lines_are_not_decoded_and_the_diff_is_the_same(tmp_path: Path) -> None:
+    # two saved works share a DOI: the new one that equals the second is still matched the
+    # way the decoded library matches it (first saved work with the identity)
+    shared = {"doi": "10.1/s"}
+    old = Library([publication("x", "X", ids=shared), publication("y", "Y", ids=shared),
+                   publication("z", "Z")])
+    save_library(tmp_path, old)
+    new = Library([publication("y", "Y", ids=shared), publication("z", "Z"),
+                   publication("w", "W")])
+    lazy, eager = load_library(tmp_path), load_library(tmp_path, lazy=False)
+    assert _summary(diff_libraries(lazy, new)) == _summary(diff_libraries(eager, new))
+    lazy = load_library(tmp_path)
+    assert lazy is not None
+    diff_libraries(lazy, Library([publication("x", "X", ids=shared), publication("z", "Z")]))
+    assert sorted(lazy._decoded) == [1]  # only the saved work that went was decoded
+
+
+def test_an_unchanged_saved_line_is_kept_once_in_memory(tmp_path: Path) -> None:
+    save_library(tmp_path, Library([publication("a", "A"), publication("b", "B")]))
+    new = Library([publication("a", "A"), publication("b", "B2")])
+    lazy = load_library(tmp_path)
+    assert lazy is not None
+    diff_libraries(lazy, new)
+    assert lazy.saved_line(0) is new.lines()[0]  # the same text: one string
+    assert lazy.saved_line(1) != new.lines()[1]
+    assert _summary(diff_libraries(load_library(tmp_path), new)) == _summary(
+        diff_libraries(lazy, new))

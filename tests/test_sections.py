@@ -317,3 +317,34 @@ def test_a_pasted_second_copy_of_a_written_section_is_refused(tmp_path: Path) ->
     message = str(info.value)
     assert f"{path}:9:" in message and "twice" in message and "line 2" in message
     assert path.read_text(encoding="utf-8") == pasted
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["x", " ", "\t", "\r", "\n", "\r\n", "\x85", "\u2028", "<!--",
+                                 "scholarsync:", "<!-- scholarsync:end a -->", "SCHOLARSYNC:"]),
+                max_size=30).map("".join))
+def test_marker_lines_are_the_lines_a_full_scan_finds(text: str) -> None:
+    from scholarsync.outputs.pages.sections import _ANY_MARKER, _LINE, _marker_lines
+
+    expected = []
+    for number, match in enumerate(_LINE.finditer(text), 1):
+        if match.start() == len(text) and match.start() == match.end():
+            break
+        if _ANY_MARKER.search(text[match.start():match.start(1)]):
+            expected.append((number, match.span(), match.group(1)))
+    found = [(n, m.span(), m.group(1)) for n, m in _marker_lines(text)]
+    assert found == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["x", " ", "\t", "\r", "\n", "\r\n", "\x85", "\u2028", "\xa0",
+                                 "\x1f", "\u3000", "é"]), max_size=30).map("".join))
+def test_body_checksum_is_the_checksum_of_the_normalized_lines(body: str) -> None:
+    import hashlib
+
+    from scholarsync.outputs.pages.sections import body_checksum
+
+    lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", body)]
+    normalized = "\n".join(lines).strip("\n")
+    expected = "sha256:" + hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+    assert body_checksum(body) == expected

@@ -175,9 +175,12 @@ def encode_value(value: Any) -> Any:
         return value
     if kind is dict:
         return {k: v if type(v) in PLAIN_TYPES else encode_value(v)
-                for k, v in sorted(value.items())}
+                for k, v in sorted(value.items())} if value else {}
     if kind is list:
-        return [v if type(v) in PLAIN_TYPES else encode_value(v) for v in value]
+        return [v if type(v) in PLAIN_TYPES else encode_value(v) for v in value] if value else []
+    to_dict = _TO_DICT.get(kind)  # the models by exact type (no isinstance chain)
+    if to_dict is not None:
+        return to_dict(value)
     if isinstance(value, Person | Origin | Conflict):
         return value.to_dict()
     if isinstance(value, Work):
@@ -223,8 +226,9 @@ class Work:
     def to_dict(self) -> dict[str, Any]:
         """Every field, in declaration order, dicts sorted: the saved-library form."""
         data = {}
+        values = self.__dict__  # (a dataclass without slots: its fields are here)
         for name in _field_names(type(self)):
-            value = getattr(self, name)
+            value = values[name]
             data[name] = value if type(value) in PLAIN_TYPES else encode_value(value)
         return data
 
@@ -312,6 +316,13 @@ class Publication(Work):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Publication:
         return cls(**cls._decoded(data))
+
+
+#: The models' own ``to_dict`` by exact type, for :func:`encode_value`.
+_TO_DICT: dict[type, Callable[[Any], Any]] = {
+    Person: Person.to_dict, Origin: Origin.to_dict, Conflict: Conflict.to_dict,
+    Work: Work.to_dict, Record: Record.to_dict, Publication: Publication.to_dict,
+}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from scholarsync.core.library import (
     Library,
     LibraryDiff,
     SourceState,
+    collector_paused,
     diff_libraries,
     library_bytes,
     library_path,
@@ -28,6 +29,7 @@ from scholarsync.errors import HandEditedError, SectionError
 from scholarsync.fileio import ChangedMeanwhileError, write_atomic
 from scholarsync.model import Problem, Publication, SourceResult
 from scholarsync.outputs.base import FileChange, Output, PlanContext, read_bytes
+from scholarsync.outputs.memo import Memos
 from scholarsync.sources import rules
 from scholarsync.sources.base import SourceContext
 
@@ -66,6 +68,7 @@ class SyncOutcome:
     written: list[Path] = field(default_factory=list)
     removal_refused: str = ""  # CONTRACT §10: too many removals, nothing written
     expires: dt.datetime | None = None  # when the first cached page used stops being fresh
+    memos: Memos | None = None  # output pieces to remember (saved by write_outputs)
 
     @property
     def changed_files(self) -> list[FileChange]:
@@ -117,12 +120,21 @@ def _source_states(results: list[SourceResult], last: Library | None) -> dict[st
 def plan_outputs(config: Config, build_result: BuildResult, force: bool,
                  outcome: SyncOutcome) -> None:
     """Render every managed section and plan every output into ``outcome.files``."""
+    with collector_paused():
+        _plan_outputs(config, build_result, force, outcome)
+
+
+def _plan_outputs(config: Config, build_result: BuildResult, force: bool,
+                  outcome: SyncOutcome) -> None:
+    from scholarsync.outputs.memo import memo_folder
+
     pubs = build_result.publications
-    _plan_pages(config, pubs, force, outcome)
+    memos = Memos(memo_folder(config.network.cache_dir), build_result.library)
+    _plan_pages(config, pubs, force, outcome, memos)
     owner = owner_warning(config, pubs)
     if owner:
         outcome.problems.append(owner)
-    ctx = PlanContext(pubs, build_result.library, config, rules(), force)
+    ctx = PlanContext(pubs, build_result.library, config, rules(), force, memos)
     output: Output
     for output in output_registry.configured(config):
         try:
@@ -133,16 +145,18 @@ def plan_outputs(config: Config, build_result: BuildResult, force: bool,
     path = library_path(config.network.cache_dir)
     outcome.files.append(FileChange(path, "library", read_bytes(path),
                                     library_bytes(build_result.library)))
+    memos.settle()
+    outcome.memos = memos  # saved once the files are written
 
 
 def _plan_pages(config: Config, pubs: list[Publication], force: bool,
-                outcome: SyncOutcome) -> None:
+                outcome: SyncOutcome, memos: Memos | None = None) -> None:
     from scholarsync.outputs.pages.render import Renderer, page_format, resolve_research
     from scholarsync.outputs.pages.sections import plan_page
 
     if not config.profile.pages:
         return
-    renderer = Renderer(config)
+    renderer = Renderer(config, memos)
     _, research_problems = resolve_research(config, pubs)
     outcome.problems.extend(research_problems)
     for page in config.profile.pages:
@@ -186,6 +200,8 @@ def write_outputs(outcome: SyncOutcome) -> None:
             outcome.written.append(planned.path)
         elif write_atomic(planned.path, planned.new, expected=planned.old):
             outcome.written.append(planned.path)
+    if outcome.memos is not None:
+        outcome.memos.save()
 
 
 def run_sync(config: Config, options: RunOptions, progress: Progress | None = None) -> SyncOutcome:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,10 @@ from scholarsync.model import Publication, Record, encode_value
 
 FORMAT_VERSION = 1
 LIBRARY_NAME = "library.json"
+#: ``json.dumps(data, ensure_ascii=False)``, made once (dumps builds an encoder per call given
+#: options); a publication holds no cycle to check for.
+_encode_line = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_CHUNK = 500  # lines encoded at a time by Library.to_bytes
 
 
 @dataclass
@@ -52,7 +60,7 @@ class Library:
         cached = self.__dict__.get("_lines")
         if cached is None or cached[0] is not self.publications or len(cached[1]) != len(
                 self.publications):
-            lines = [json.dumps(p.to_dict(), ensure_ascii=False) for p in self.publications]
+            lines = [_encode_line(p.to_dict()) for p in self.publications]
             self.__dict__["_lines"] = cached = (self.publications, lines)
         return cached[1]
 
@@ -60,11 +68,28 @@ class Library:
         """Stable, readable JSON: one publication per line, so a change is a one-line diff.
 
         (``json.dumps`` with ``indent`` runs the pure-Python encoder: ~10x slower.)"""
-        sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
         body = ",\n".join(self.lines())
+        return f"{self._head()}{body}\n]}}\n"
+
+    def to_bytes(self) -> bytes:
+        """:meth:`to_json` in UTF-8, written chunk by chunk into one buffer (the whole text
+        would be made twice over, and wider than its bytes when one character is not
+        Latin-1; a bytes object per line would stay as scattered memory)."""
+        out = io.BytesIO()
+        out.write(self._head().encode("utf-8"))
+        lines = self.lines()
+        for start in range(0, len(lines), _CHUNK):
+            if start:
+                out.write(b",\n")
+            out.write(",\n".join(lines[start:start + _CHUNK]).encode("utf-8"))
+        out.write(b"\n]}\n")
+        return out.getvalue()  # (the buffer itself: no copy)
+
+    def _head(self) -> str:
+        sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}
         return (f'{{"scholarsync_library": {FORMAT_VERSION},\n'
                 f'"sources": {json.dumps(sources, ensure_ascii=False, sort_keys=True)},\n'
-                f'"publications": [\n{body}\n]}}\n')
+                '"publications": [\n')
 
     @classmethod
     def from_json(cls, text: str) -> Library:
@@ -90,6 +115,9 @@ class Library:
 
     def count(self) -> int:
         return len(self.publications)
+
+    def share_line(self, index: int, line: str) -> None:
+        """``line`` is publication ``index``'s saved line too: keep one copy of the text."""
 
 
 class SavedLibrary(Library):
@@ -147,6 +175,10 @@ class SavedLibrary(Library):
     def count(self) -> int:
         return len(self._saved) if self._all is None else len(self._all)
 
+    def share_line(self, index: int, line: str) -> None:
+        if self._all is None and self._saved[index] == line:
+            self._saved[index] = line  # (the new library's equal string: one copy in memory)
+
     @classmethod
     def parse(cls, text: str) -> SavedLibrary | None:
         """The library in ``text`` as :meth:`Library.to_json` writes it (None: another layout,
@@ -181,7 +213,7 @@ def load_library(cache_dir: Path, lazy: bool = True) -> Library | None:
 
 
 def library_bytes(library: Library) -> bytes:
-    return library.to_json().encode("utf-8")
+    return library.to_bytes()
 
 
 def save_library(cache_dir: Path, library: Library) -> bool:
@@ -226,31 +258,38 @@ def _raw_identities(data: dict[str, Any]) -> set[str]:
     return keys
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile: walking a library of 20,000 works makes
+    many small objects, and each full collection would scan all of the run's objects again
+    (half the time of a diff and the outputs' planning). Nothing is lost: it resumes after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def diff_libraries(old: Library | None, new: Library) -> LibraryDiff:
     """Added / updated / removed / unchanged publications between two runs."""
-    try:
-        return _diff(old, new)
-    except UnreadableLibraryError:  # as if there were no saved library (load_library's None)
-        return _diff(None, new)
+    with collector_paused():
+        try:
+            return _diff(old, new)
+        except UnreadableLibraryError:  # as if there were no saved library (load_library's None)
+            return _diff(None, new)
 
 
 def _diff(old: Library | None, new: Library) -> LibraryDiff:
     diff = LibraryDiff()
     count = old.count() if old else 0
-    index: dict[str, int] = {}
-    for i in range(count):
-        assert old is not None
-        raw = old.raw(i)
-        try:
-            idents = _identities(old.publication(i)) if raw is None else _raw_identities(raw)
-        except (AttributeError, TypeError) as exc:
-            raise UnreadableLibraryError(f"saved publication {i}: {exc}") from exc
-        for ident in idents:
-            index.setdefault(ident, i)
     lines = new.lines() if old is not None and count and old.saved_line(0) is not None else None
+    idents = [_identities(pub) for pub in new.publications]
+    index = _old_index(old, count, lines, idents)
     matched: set[int] = set()
     for n, pub in enumerate(new.publications):
-        hits = sorted({index[i] for i in _identities(pub) if i in index} - matched)
+        hits = sorted({index[i] for i in idents[n] if i in index} - matched)
         if not hits:
             diff.added.append(pub)
             continue
@@ -266,6 +305,33 @@ def _diff(old: Library | None, new: Library) -> LibraryDiff:
             diff.unchanged += 1
     diff.removed = [old.publication(i) for i in range(count) if i not in matched] if old else []
     return diff
+
+
+def _old_index(old: Library | None, count: int, lines: list[str] | None,
+               idents: list[set[str]]) -> dict[str, int]:
+    """Identity -> the first saved publication that has it. A saved line that a new
+    publication also has is not decoded: the same line, the same identities."""
+    same: dict[str, int] = {}
+    for n, line in enumerate(lines or ()):
+        same.setdefault(line, n)
+    index: dict[str, int] = {}
+    for i in range(count):
+        assert old is not None
+        saved = old.saved_line(i) if lines is not None else None
+        twin = same.get(saved) if saved is not None else None
+        if twin is not None:
+            found = idents[twin]
+            assert lines is not None
+            old.share_line(i, lines[twin])
+        else:
+            raw = old.raw(i)
+            try:
+                found = _identities(old.publication(i)) if raw is None else _raw_identities(raw)
+            except (AttributeError, TypeError) as exc:
+                raise UnreadableLibraryError(f"saved publication {i}: {exc}") from exc
+        for ident in found:
+            index.setdefault(ident, i)
+    return index
 
 
 def _compare(before: Publication, after: Publication) -> Change:

@@ -17,6 +17,7 @@ from scholarsync.model import Publication, Rules
 if TYPE_CHECKING:
     from scholarsync.config import Config
     from scholarsync.core.library import Library
+    from scholarsync.outputs.memo import Memos
 
 
 @dataclass
@@ -47,6 +48,7 @@ class PlanContext:
     config: Config
     rules: Rules
     force: bool = False
+    memos: Memos | None = None  # per-publication pieces remembered between runs
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -103,6 +105,11 @@ class SingleFileOutput(Output):
     def render(self, pubs: list[Publication]) -> str:
         """The file's text."""
 
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        """:meth:`render`, each publication's part read back from ``memos`` where an output
+        knows how (the same text)."""
+        return self.render(pubs)
+
     def plan(self, ctx: PlanContext) -> list[FileChange]:
         return [FileChange(self.path, self.key, read_bytes(self.path),
-                           self.render(ctx.publications).encode("utf-8"))]
+                           self.render_with(ctx.publications, ctx.memos).encode("utf-8"))]

@@ -18,6 +18,8 @@ from scholarsync.core.normalize import (
 )
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput, landing_page
+from scholarsync.outputs.memo import Memos, rules_fingerprint
+from scholarsync.sources import rules
 from scholarsync.sources.bibsplit import GROUP
 
 #: Conventional field order; any other field follows, alphabetically.
@@ -33,9 +35,13 @@ _AT_LINE = re.compile(r"\n([ \t]*@\w*[ \t]*[{(])")
 _BRACE = re.compile(r"\\*[{}]")
 
 
-def to_bibtex(pubs: list[Publication]) -> str:
-    """The publications as one BibTeX file, entries in the given order."""
-    return "\n".join([bibtex_entry(pub) for pub in pubs])
+def to_bibtex(pubs: list[Publication], memos: Memos | None = None) -> str:
+    """The publications as one BibTeX file, entries in the given order (each entry read back
+    from ``memos`` when that publication's content was written before)."""
+    if memos is None:
+        return "\n".join([bibtex_entry(pub) for pub in pubs])
+    table = memos.table("bibtex entry", rules_fingerprint(rules()))
+    return "\n".join(table.get_many(pubs, lambda idx: [bibtex_entry(pubs[i]) for i in idx]))
 
 
 def bibtex_entry(pub: Publication) -> str:
@@ -201,3 +207,6 @@ class BibtexOutput(SingleFileOutput):
 
     def render(self, pubs: list[Publication]) -> str:
         return to_bibtex(pubs)
+
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        return to_bibtex(pubs, memos)

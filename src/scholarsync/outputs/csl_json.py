@@ -7,7 +7,9 @@ from typing import Any
 from scholarsync.core.normalize import latex_to_unicode, month_number, parse_year
 from scholarsync.model import Person, Publication
 from scholarsync.outputs.base import SingleFileOutput, landing_page
-from scholarsync.outputs.json import dump_json
+from scholarsync.outputs.json import dump_json, dump_json_items, json_item
+from scholarsync.outputs.memo import Memos, rules_fingerprint
+from scholarsync.sources import rules
 
 CSL_TYPES = {
     "article": "article-journal", "inproceedings": "paper-conference",
@@ -73,9 +75,14 @@ def csl_item(pub: Publication) -> dict[str, Any]:
     return item
 
 
-def to_csl_json(pubs: list[Publication]) -> str:
-    """A CSL-JSON array (citeproc input) of the publications."""
-    return dump_json([csl_item(p) for p in pubs])
+def to_csl_json(pubs: list[Publication], memos: Memos | None = None) -> str:
+    """A CSL-JSON array (citeproc input) of the publications (each item read back from
+    ``memos`` when that publication's content was written before)."""
+    if memos is None:
+        return dump_json([csl_item(p) for p in pubs])
+    table = memos.table("csl item", rules_fingerprint(rules()))
+    return dump_json_items(table.get_many(
+        pubs, lambda idx: [json_item(csl_item(pubs[i])) for i in idx]))
 
 
 class CslJsonOutput(SingleFileOutput):
@@ -85,3 +92,6 @@ class CslJsonOutput(SingleFileOutput):
 
     def render(self, pubs: list[Publication]) -> str:
         return to_csl_json(pubs)
+
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        return to_csl_json(pubs, memos)

@@ -18,7 +18,9 @@ import yaml
 
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput
-from scholarsync.outputs.json import dump_json, publication_json
+from scholarsync.outputs.json import dump_json, dump_json_items, json_item, publication_json
+from scholarsync.outputs.memo import Memos, rules_fingerprint
+from scholarsync.sources import rules
 
 #: Plain words that YAML 1.1 or 1.2 readers resolve to booleans or null.
 _WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ""}
@@ -70,3 +72,17 @@ class DataOutput(SingleFileOutput):
         if is_json_path(self.path.name):
             return dump_json(document)
         return dump_yaml(document)
+
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        """:meth:`render`, each publication's part (a JSON element, or a YAML ``- `` item:
+        the list's text is theirs joined) read back from ``memos``."""
+        if memos is None or not pubs:
+            return self.render(pubs)
+        as_json = is_json_path(self.path.name)
+        table = memos.table("data item", "json" if as_json else "yaml",
+                            rules_fingerprint(rules()), yaml.__version__)
+        if as_json:
+            return dump_json_items(table.get_many(
+                pubs, lambda idx: [json_item(publication_json(pubs[i])) for i in idx]))
+        return "".join(table.get_many(
+            pubs, lambda idx: [dump_yaml([publication_json(pubs[i])]) for i in idx]))

@@ -8,6 +8,7 @@ from typing import Any
 
 from scholarsync.model import Publication
 from scholarsync.outputs.base import SingleFileOutput
+from scholarsync.outputs.memo import Memos, rules_fingerprint
 from scholarsync.sources import rules
 
 
@@ -35,14 +36,29 @@ def publication_json(pub: Publication) -> dict[str, Any]:
     }
 
 
-def to_json(pubs: list[Publication]) -> str:
-    """A JSON array of :func:`publication_json` objects."""
-    return dump_json([publication_json(p) for p in pubs])
+def to_json(pubs: list[Publication], memos: Memos | None = None) -> str:
+    """A JSON array of :func:`publication_json` objects (each read back from ``memos`` when
+    that publication's content was written before)."""
+    if memos is None:
+        return dump_json([publication_json(p) for p in pubs])
+    table = memos.table("json item", rules_fingerprint(rules()))
+    return dump_json_items(table.get_many(
+        pubs, lambda idx: [json_item(publication_json(pubs[i])) for i in idx]))
 
 
 def dump_json(data: Any) -> str:
     """Indented, Unicode kept, one trailing newline."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_item(data: Any) -> str:
+    """``data`` as an element of the array :func:`dump_json` writes (one level in)."""
+    return json.dumps(data, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+
+
+def dump_json_items(items: list[str]) -> str:
+    """:func:`dump_json` of a list, from its elements' :func:`json_item` texts."""
+    return "[\n  " + ",\n  ".join(items) + "\n]\n" if items else "[]\n"
 
 
 class JsonOutput(SingleFileOutput):
@@ -52,3 +68,6 @@ class JsonOutput(SingleFileOutput):
 
     def render(self, pubs: list[Publication]) -> str:
         return to_json(pubs)
+
+    def render_with(self, pubs: list[Publication], memos: Memos | None) -> str:
+        return to_json(pubs, memos)

@@ -15,7 +15,11 @@ in Markdown templates, wrap a macro call in ``|safe`` for the same effect. Every
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
+import secrets
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from markupsafe import Markup, escape
 from scholarsync.config import Config
 from scholarsync.errors import SectionError
 from scholarsync.model import Publication
+from scholarsync.outputs.memo import Memos, MemoTable, rules_fingerprint
 from scholarsync.outputs.pages.escape import (
     Md,
     html_value,
@@ -42,11 +47,15 @@ from scholarsync.outputs.pages.research import find_publication, resolve_researc
 from scholarsync.outputs.pages.views import (
     Entry,
     Group,
+    Options,
     ProjectView,
-    make_entry,
+    date_order,
+    date_orders,
+    lazy_entry,
     make_groups,
     select,
 )
+from scholarsync.sources import rules
 
 __all__ = ["Renderer", "page_format", "find_publication", "resolve_research", "PACKAGE_TEMPLATES"]
 
@@ -64,8 +73,17 @@ def _autoescape(name: str | None) -> bool:
                                                         ".html"))
 
 
+class Piece(Markup):
+    """An entry's markup as :meth:`Renderer.entry` made it: every value in it was escaped
+    when it was made, so it is written as it is (in Markdown templates too)."""
+
+    __slots__ = ()
+
+
 @pass_eval_context
 def _finalize(ctx: Any, value: Any) -> Any:
+    if type(value) is Piece:
+        return value
     return html_value(value) if ctx.autoescape else md_escape(value)
 
 
@@ -145,8 +163,9 @@ def template_format(name: str) -> str:
 class Renderer:
     """One Jinja2 environment for a config; ``render`` gives a section's body."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, memos: Memos | None = None):
         self.config = config
+        self.memos = memos
         user = config.render.templates
         self.search_path = [p for p in (user, PACKAGE_TEMPLATES) if p is not None]
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p)) for p in self.search_path])
@@ -161,8 +180,8 @@ class Renderer:
                 attrs: dict[str, str]) -> dict[str, Any]:
         """What a template sees (documented in the default templates)."""
         config = self.config
-        chosen, options = select(publications, attrs, config)
-        entries = [make_entry(p, config.profile, options.max_authors, options.links,
+        chosen, options = select(publications, attrs, config, self._date_orders)
+        entries = [lazy_entry(p, config.profile, options.max_authors, options.links,
                               config.render.citations)
                    for p in chosen]
         groups: list[Group] = make_groups(entries, options.by_year, options.by_type)
@@ -170,6 +189,7 @@ class Renderer:
                                       config.render.citations)
                     for r in resolve_research(config, publications)[0]]
         level = options.heading
+        entry, entry_list = self.entry_functions(fmt, options)
 
         def jsonld() -> str:
             """The section's publications as schema.org JSON-LD, safe inside <script>."""
@@ -180,7 +200,59 @@ class Renderer:
             "format": fmt, "attrs": dict(attrs), "entries": entries, "groups": groups,
             "projects": projects, "owner": config.profile.name, "level": level,
             "heading": Md("#" * level), "by_type": options.by_type, "jsonld": jsonld,
+            "entry": entry, "entry_list": entry_list,
         }
+
+    def _date_orders(self, pubs: list[Publication]) -> list[Any]:
+        """:func:`date_orders`, read back from the memo (as lists: they sort as the tuples)
+        for the publications it has, decoded in one go."""
+        if self.memos is None:
+            return date_orders(pubs)
+        table = self.memos.table("date order")
+        texts = table.get_many(pubs, lambda idx: [_order_text(pubs[i]) for i in idx])
+        keys: list[Any] = json.loads("[" + ",".join(texts) + "]")
+        return keys
+
+    def entry_functions(self, fmt: str, options: Options,
+                        ) -> tuple[Callable[[Entry], Piece], Callable[[list[Entry]], Piece]]:
+        """``entry(e)``: the markup of entry ``e`` (``publications_entry.<fmt>.j2``), read
+        back from the memo when its publication, that template and these options made it
+        before; ``entry_list(entries)``: those of a list, joined."""
+        name = f"publications_entry.{fmt}.j2"
+        found: list[tuple[EntryRenderer, MemoTable | None]] = []  # on first use
+
+        def parts() -> tuple[EntryRenderer, MemoTable | None]:
+            if not found:
+                found.append((EntryRenderer(self.env, name), self._entry_table(name, options)))
+            return found[0]
+
+        def entry(e: Entry) -> Piece:
+            return entry_list([e])
+
+        def entry_list(entries: list[Entry]) -> Piece:
+            if not entries:
+                return Piece("")
+            renderer, memo = parts()
+            if memo is None:
+                return Piece("".join(renderer.render(entries)))
+            pieces = memo.get_many([e.pub for e in entries],
+                                   lambda idx: renderer.render([entries[i] for i in idx]))
+            return Piece("".join(pieces))
+
+        return entry, entry_list
+
+    def _entry_table(self, name: str, options: Options) -> MemoTable | None:
+        """The memo of entry markup made by template ``name`` with ``options``."""
+        if self.memos is None:
+            return None
+        source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        profile = self.config.profile
+        links = sorted(options.links) if options.links is not None else None
+        return self.memos.table("page entry", name, filename or "", source, json.dumps(
+            [profile.name, list(profile.aliases), options.max_authors, links,
+             list(self.config.render.citations), jinja2.__version__,
+             importlib.metadata.version("markupsafe")], ensure_ascii=False),
+            rules_fingerprint(rules()))
 
     def render(self, name: str, fmt: str, publications: list[Publication],
                attrs: dict[str, str] | None = None) -> str:
@@ -207,6 +279,35 @@ class Renderer:
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
             raise SectionError(f"template {template.filename}: {exc}") from None
         return _tidy(text)
+
+
+class EntryRenderer:
+    """Renders entries through an entry template: the shipped one in one pass (its text in a
+    loop, each entry's output found after a marker: what the one-file templates did), any
+    other one entry by entry."""
+
+    def __init__(self, env: jinja2.Environment, name: str):
+        self.template = env.get_template(name)
+        self.batch: jinja2.Template | None = None
+        self.mark = secrets.token_hex(16)  # (template text: written as it is)
+        filename = Path(self.template.filename or "")
+        if filename.parent == PACKAGE_TEMPLATES:
+            source = filename.read_text(encoding="utf-8")
+            code = env.compile("{% for e in entries %}" + self.mark + source + "{% endfor %}",
+                               name=name, filename=str(filename))
+            self.batch = env.template_class.from_code(env, code, env.make_globals(None))
+
+    def render(self, entries: list[Entry]) -> list[str]:
+        """The markup of each entry."""
+        if self.batch is not None and len(entries) > 1:
+            parts = self.batch.render(entries=entries).split(self.mark)
+            if len(parts) == len(entries) + 1 and not parts[0]:
+                return parts[1:]
+        return [self.template.render(e=e) for e in entries]
+
+
+def _order_text(pub: Publication) -> str:
+    return json.dumps(date_order(pub), ensure_ascii=False)
 
 
 def _tidy(text: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ BOM = b"\xef\xbb\xbf"
 CHECKSUM = "checksum"
 _LINE = re.compile(r"[^\r\n]*(\r\n|\n|\r|\Z)")
 _ANY_MARKER = re.compile(r"<!--\s*scholarsync:", re.IGNORECASE)
+#: :data:`_ANY_MARKER` within one line (no line break in the gap).
+_LINE_MARKER = re.compile(r"<!--[^\S\r\n]*scholarsync:", re.IGNORECASE)
 _MARKER = re.compile(r"^[ \t]*<!--\s*scholarsync:(?P<verb>\S*)(?P<rest>.*?)-->[ \t]*$",
                      re.IGNORECASE | re.DOTALL)
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -59,9 +61,16 @@ class Section:
 
 def body_checksum(body: str) -> str:
     """``sha256:<16 hex>`` of a body, blind to line endings, trailing blanks, edge blank lines."""
-    lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", body)]
-    normalized = "\n".join(lines).strip("\n")
+    if _RAGGED.search(body):
+        lines = [line.rstrip() for line in re.split(r"\r\n|\r|\n", body)]
+        normalized = "\n".join(lines).strip("\n")
+    else:  # (what a body rendered by this tool is: the same text, without splitting it)
+        normalized = body.strip("\n")
     return "sha256:" + hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+#: What :func:`body_checksum` normalizes away within lines: a CR, a blank ending a line.
+_RAGGED = re.compile(r"\r|[^\S\n](?=\n|\Z)")
 
 
 def decode_page(data: bytes, path: str) -> tuple[bytes, str]:
@@ -102,22 +111,32 @@ def _parse_attrs(rest: str, where: str) -> tuple[dict[str, str], tuple[int, int]
     return attrs, span
 
 
+def _marker_lines(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(1-based number, :data:`_LINE` match) of every line holding a marker, found without
+    visiting the others (a page of 20,000 publications has many lines)."""
+    number, counted, last = 1, 0, -1
+    for found in _LINE_MARKER.finditer(text):
+        start = max(text.rfind("\n", 0, found.start()), text.rfind("\r", 0, found.start())) + 1
+        if start == last:  # a second marker on the same line
+            continue
+        number += (text.count("\n", counted, start) + text.count("\r", counted, start)
+                   - text.count("\r\n", counted, start))
+        counted = last = start
+        line = _LINE.match(text, start)
+        assert line is not None  # (it matches at every position)
+        yield number, line
+
+
 def find_sections(text: str, path: str) -> list[Section]:
     """Every managed section of ``text``, in order; SectionError on malformed markers."""
     sections: list[Section] = []
     open_: dict | None = None
     seen: dict[tuple[str, tuple], int] = {}
     pos = 0
-    number = 0
-    for match in _LINE.finditer(text):
-        if match.start() == len(text) and match.start() == match.end():
-            break
-        number += 1
+    for number, match in _marker_lines(text):
         line_start, line_end, eol = match.start(), match.start(1), match.group(1)
         line = text[line_start:line_end]
         pos = match.end()
-        if not _ANY_MARKER.search(line):
-            continue
         where = f"{path}:{number}"
         marker = _MARKER.match(line)
         if not marker:
@@ -232,7 +251,8 @@ def plan_page(path: Path, render: Callable[[str, dict[str, str]], str], *,
         except SectionError as exc:
             raise SectionError(f"{where}: section {section.name!r}: {exc}") from None
         body = _clean_body(rendered, section.eol)
-        if any(_ANY_MARKER.search(line) for line in body.splitlines()):
+        if _ANY_MARKER.search(body) and any(_ANY_MARKER.search(line)
+                                            for line in body.splitlines()):
             raise SectionError(f"{where}: the rendered text of section {section.name!r} holds a "
                                "scholarsync marker; refusing to write it")
         pieces.append(text[pos:section.marker_start])

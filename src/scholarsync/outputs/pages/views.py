@@ -12,7 +12,9 @@ kinds of link to show, in their usual order; default: all), ``template=publicati
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
@@ -70,8 +72,20 @@ class Entry:
     selected: bool
     kind: str  # "Poster", "Full paper", "Preprint", "Paper" …
     label: str  # "Poster at CogSci'22"
-    genre: str = ""  # "PhD thesis", "Technical report TR-7" ("" for papers)
-    details: str = ""  # "vol. 8, no. 2, pp. 100–120"
+    genre: str  # "PhD thesis", "Technical report TR-7" ("" for papers)
+    details: str  # "vol. 8, no. 2, pp. 100–120"
+
+    def __getattr__(self, name: str) -> object:
+        """A lazy entry (:func:`lazy_entry`) makes its other values when one is first read."""
+        lazy = self.__dict__.get("_lazy")
+        if lazy is None or name.startswith("__"):
+            raise AttributeError(name)
+        if name == "type_group":  # (grouping by type needs no more than this)
+            self.type_group = type_group(self.pub)
+            return self.type_group
+        del self.__dict__["_lazy"]
+        self.__dict__.update(make_entry(self.pub, *lazy).__dict__)
+        return getattr(self, name)
 
 
 @dataclass
@@ -210,6 +224,17 @@ def make_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
         details=details(pub))
 
 
+def lazy_entry(pub: Publication, profile: ProfileConfig, max_authors: int,
+               shown_links: frozenset[str] | None = None,
+               citation_order: tuple[str, ...] = DEFAULT_CITATIONS) -> Entry:
+    """The :func:`make_entry` of ``pub``, made when a value other than its key and year is
+    read (a page whose entries' markup is remembered reads none)."""
+    entry = Entry.__new__(Entry)
+    entry.__dict__.update(pub=pub, key=pub.key, year=pub.year,
+                          _lazy=(profile, max_authors, shown_links, citation_order))
+    return entry
+
+
 def make_groups(entries: list[Entry], by_year: bool, by_type: bool) -> list[Group]:
     """Entries by year (newest first, undated last), then by type when asked."""
     groups: list[Group] = []
@@ -293,9 +318,17 @@ def date_order(pub: Publication) -> tuple[bool, int, int, int, str, str]:
     return (pub.year is None, -(pub.year or 0), -month, -day, title_key(pub.title), pub.key)
 
 
-def select(pubs: list[Publication], attrs: dict[str, str],
-           config: Config) -> tuple[list[Publication], Options]:
-    """The publications a section shows (filtered, newest first, limited) and its options."""
+def date_orders(pubs: list[Publication]) -> list[Any]:
+    """:func:`date_order` of each publication."""
+    return [date_order(p) for p in pubs]
+
+
+def select(pubs: list[Publication], attrs: dict[str, str], config: Config,
+           orders: Callable[[list[Publication]], list[Any]] = date_orders,
+           ) -> tuple[list[Publication], Options]:
+    """The publications a section shows (filtered, newest first, limited) and its options.
+    ``orders`` gives the sort keys of a list (:func:`date_orders`, or the same values read
+    back from a memo)."""
     group = attrs.get("group", "year")
     if group not in ("year", "none"):
         raise SectionError(f"attribute group={group!r} must be 'year' or 'none'")
@@ -322,6 +355,7 @@ def select(pubs: list[Publication], attrs: dict[str, str],
         pubs = [p for p in pubs if p.selected == want]
     pubs = [p for p in pubs if p.title.strip()]  # nothing to show: no empty bullet
     if "keys" not in attrs:
-        pubs = sorted(pubs, key=date_order)
+        keys = orders(pubs)
+        pubs = [pubs[i] for i in sorted(range(len(pubs)), key=keys.__getitem__)]  # stable
     limit = _int(attrs, "limit", len(pubs), 0)
     return pubs[:limit], options
