@@ -16,7 +16,7 @@ from pytest_httpserver import HTTPServer
 
 from scholarsync.app.sync import RunOptions, run_sync, write_outputs
 from scholarsync.config import load_config
-from scholarsync.fileio import ChangedMeanwhileError, write_atomic
+from scholarsync.fileio import ChangedMeanwhileError, Digest, read_digest, write_atomic
 from scholarsync.net.client import loggable_url
 from tests import e2e
 from tests.test_trust_page import MD_PAGE, bullets, run, site, sync
@@ -129,6 +129,40 @@ def test_write_atomic_refuses_a_file_that_changed_since_it_was_read(tmp_path: Pa
     with pytest.raises(ChangedMeanwhileError):
         write_atomic(tmp_path / "new.txt", b"x", expected=b"it existed")  # it was deleted
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_write_atomic_by_digest_refuses_a_changed_file_and_skips_an_equal_one(
+        tmp_path: Path) -> None:
+    """The saved library is compared by its digest (no second copy of it in memory), with
+    the same guarantees as bytes."""
+    path = tmp_path / "library.json"
+    path.write_bytes(b"saved by run 1")
+    seen = read_digest(path)
+    assert seen == b"saved by run 1" and seen != b"saved by run 2"
+    assert read_digest(tmp_path / "missing.json") is None
+    assert not write_atomic(path, b"saved by run 1", expected=seen)  # the same bytes: no write
+    path.write_bytes(b"restored from git meanwhile")
+    with pytest.raises(ChangedMeanwhileError):
+        write_atomic(path, b"saved by run 2", expected=seen)
+    assert path.read_bytes() == b"restored from git meanwhile"
+    assert write_atomic(path, b"saved by run 2", expected=read_digest(path))
+    assert path.read_bytes() == b"saved by run 2"
+
+
+def test_a_library_restored_between_read_and_write_is_not_overwritten(tmp_path: Path) -> None:
+    root = site(tmp_path, entries(3))
+    assert run(root).code == 0
+    (root / "refs.bib").write_text(entries(4))  # one more work: the library changes
+    config = load_config(root / "scholarsync.toml")
+    outcome = run_sync(config, RunOptions(dry_run=True))
+    library = root / "cache" / "library.json"
+    planned = next(f for f in outcome.files if f.role == "library")
+    assert isinstance(planned.old, Digest) and planned.old == library.read_bytes()
+    library.write_bytes(library.read_bytes().replace(b"\n]}", b"\n ]}"))
+    before = library.read_bytes()
+    with pytest.raises(ChangedMeanwhileError):
+        write_outputs(outcome)
+    assert library.read_bytes() == before
 
 
 # -- the removal guard (CONTRACT §10) ----------------------------------------------------------

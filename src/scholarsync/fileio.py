@@ -9,6 +9,7 @@ it (an editor saving the page meanwhile) is not replaced: :class:`ChangedMeanwhi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -74,19 +75,63 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+class Digest:
+    """What a large file of the tool's own holds (the saved library), kept as its length and
+    SHA-256 rather than a second copy of its bytes; equal to bytes of the same content."""
+
+    __slots__ = ("size", "sha256")
+
+    def __init__(self, size: int, sha256: bytes):
+        self.size, self.sha256 = size, sha256
+
+    @classmethod
+    def of(cls, data: bytes) -> Digest:
+        return cls(len(data), hashlib.sha256(data).digest())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Digest):
+            return (self.size, self.sha256) == (other.size, other.sha256)
+        if isinstance(other, bytes):
+            return len(other) == self.size and hashlib.sha256(other).digest() == self.sha256
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def read_digest(path: Path) -> Digest | None:
+    """The file's :class:`Digest`, read in chunks (never whole), or None when it does not exist."""
+    sha, size = hashlib.sha256(), 0
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                sha.update(chunk)
+                size += len(chunk)
+    except FileNotFoundError:
+        return None
+    return Digest(size, sha.digest())
+
+
 def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNREAD) -> bool:
     """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when the file
     already holds exactly these bytes.
 
-    ``expected``: the bytes the run read (None: the file did not exist). When the file no longer
-    holds them just before the rename, nothing is written and ChangedMeanwhileError is raised.
+    ``expected``: the bytes the run read, or their :class:`Digest` (None: the file did not
+    exist). When the file no longer holds them just before the rename, nothing is written and
+    ChangedMeanwhileError is raised. With a Digest the file is compared by digest, never held.
     """
     path = Path(path)
-    current = _read_or_none(path)
-    if current == data:
-        return False
+    current: bytes | Digest | None
+    if isinstance(expected, Digest):  # a large file: compared by digest, never read whole
+        current, data_digest = read_digest(path), Digest.of(data)
+        if current == data_digest:
+            return False
+    else:
+        current = _read_or_none(path)
+        if current == data:
+            return False
     if expected is not _UNREAD and current != expected:
         raise ChangedMeanwhileError(path)
+    del current  # (not held while writing and reading it again: a 34 MB library is one copy)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if folder not in _cleaned:
@@ -103,7 +148,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
         except FileNotFoundError:
             mode = new_file_mode()
         os.chmod(tmp, mode)
-        if expected is not _UNREAD and _read_or_none(path) != expected:
+        now = read_digest(path) if isinstance(expected, Digest) else _read_or_none(path)
+        if expected is not _UNREAD and now != expected:
             raise ChangedMeanwhileError(path)
         os.replace(tmp, path)
     except BaseException:

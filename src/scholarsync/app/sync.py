@@ -26,7 +26,7 @@ from scholarsync.core.library import (
     load_library,
 )
 from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.fileio import ChangedMeanwhileError, write_atomic
+from scholarsync.fileio import ChangedMeanwhileError, read_digest, write_atomic
 from scholarsync.model import Problem, Publication, SourceResult
 from scholarsync.outputs.base import FileChange, Output, PlanContext, read_bytes
 from scholarsync.outputs.memo import Memos
@@ -143,7 +143,7 @@ def _plan_outputs(config: Config, build_result: BuildResult, force: bool,
             outcome.edited.append(str(exc))
             outcome.files.extend(getattr(exc, "planned", ()))
     path = library_path(config.network.cache_dir)
-    outcome.files.append(FileChange(path, "library", read_bytes(path),
+    outcome.files.append(FileChange(path, "library", read_digest(path),
                                     library_bytes(build_result.library)))
     memos.settle()
     outcome.memos = memos  # saved once the files are written
@@ -177,7 +177,8 @@ def _plan_pages(config: Config, pubs: list[Publication], force: bool,
             outcome.pages_without_markers.append(page)
             continue
         outcome.files.append(plan)
-        outcome.problems.extend(section_warnings(page, plan.old or b"", pubs))
+        outcome.problems.extend(section_warnings(
+            page, plan.old if isinstance(plan.old, bytes) else b"", pubs))
 
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from scholarsync.fileio import Digest
 from scholarsync.model import Publication, Rules
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class FileChange:
 
     path: Path
     role: str  # the output's config key, "page" or "library"
-    old: bytes | None
+    old: bytes | Digest | None  # a Digest only for the library (never shown as a diff)
     new: bytes | None
     detail: str = ""  # e.g. the sections rendered
 
