@@ -27,7 +27,7 @@ from scholarsync import __version__
 from scholarsync import outputs as output_registry
 from scholarsync.config import Config
 from scholarsync.core.library import library_path
-from scholarsync.fileio import write_atomic
+from scholarsync.fileio import read_digest, write_atomic
 from scholarsync.net import blockmemo
 from scholarsync.recordcache import code_stamp
 from scholarsync.sources import source_class
@@ -69,9 +69,10 @@ def fingerprint(config: Config) -> str:
             name = str(path)
         digest.update(f"{name}\n".encode())
         try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            found = read_digest(path)  # in chunks: a 34 MB library is never read whole
         except OSError:
-            digest.update(b"<missing>")
+            found = None
+        digest.update(found.sha256 if found is not None else b"<missing>")
     return digest.hexdigest()
 
 
