@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scholarsync.core.library import (
     Library,
     SourceState,
@@ -130,3 +132,17 @@ def test_an_unchanged_saved_line_is_kept_once_in_memory(tmp_path: Path) -> None:
     assert lazy.saved_line(1) != new.lines()[1]
     assert _summary(diff_libraries(load_library(tmp_path), new)) == _summary(
         diff_libraries(lazy, new))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_the_saved_file_is_read_back_line_for_line(count: int) -> None:
+    """Each saved publication is one line, whatever its values hold (commas, new lines)."""
+    from scholarsync.core.library import SavedLibrary
+
+    library = Library([Publication(title=f"Title {i}, with,\n a comma", key=f"k{i}")
+                       for i in range(count)])
+    saved = SavedLibrary.parse(library.to_json())
+    assert saved is not None and saved.count() == count
+    assert [saved.saved_line(i) for i in range(count)] == library.lines()
+    assert [p.to_dict() for p in saved.publications] == [p.to_dict() for p in
+                                                          library.publications]

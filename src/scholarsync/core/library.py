@@ -183,16 +183,24 @@ class SavedLibrary(Library):
     def parse(cls, text: str) -> SavedLibrary | None:
         """The library in ``text`` as :meth:`Library.to_json` writes it (None: another layout,
         for :meth:`Library.from_json`)."""
-        head, sep, rest = text.partition('"publications": [\n')
-        if not sep or not rest.endswith("\n]}\n"):
+        mark, end = '"publications": [\n', "\n]}\n"
+        start = text.find(mark)
+        if start < 0 or not text.endswith(end):
             return None
-        data = json.loads(head + '"publications": []}')
+        data = json.loads(text[:start] + '"publications": []}')
         if data.get("scholarsync_library") != FORMAT_VERSION:
             raise ValueError("not a scholarsync library of a known version")
         sources = {k: SourceState.from_dict(v) for k, v in data.get("sources", {}).items()}
-        body = rest[: -len("\n]}\n")]
-        # JSON strings hold no raw new line: each line is one publication
-        return cls(body.split(",\n") if body else [], sources)
+        if len(text) == start + len(mark) + len(end):  # nothing between them: no publication
+            return cls([], sources)
+        # JSON strings hold no raw new line: each line is one publication. One split of the
+        # whole text (no copy of its body first: a 50 MB library would be held three times);
+        # the head's own ",\n" pieces are dropped, the first and last lines trimmed.
+        lines = text.split(",\n")
+        del lines[:text.count(",\n", 0, start)]
+        lines[0] = lines[0][lines[0].index(mark) + len(mark):]
+        lines[-1] = lines[-1][: -len(end)]
+        return cls(lines, sources)
 
 
 def library_path(cache_dir: Path) -> Path:
