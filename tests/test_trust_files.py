@@ -295,3 +295,18 @@ def test_a_secret_in_a_url_never_reaches_the_log() -> None:
     shown = loggable_url(url)
     assert "s3cr3t" not in shown and "api_key=***" in shown and "mailto=" in shown
     assert len(loggable_url("https://h/" + "q" * 1000)) <= 161
+
+
+def test_a_duplicate_key_across_files_names_both_files_relative_to_the_config(
+        tmp_path: Path) -> None:
+    """Messages name files as the report does (relative), the first place of a key too."""
+    (tmp_path / "bib").mkdir()
+    (tmp_path / "bib" / "one.bib").write_text("@article{a, title={One Work}, year={2020}}\n")
+    (tmp_path / "bib" / "two.bib").write_text("\n@article{a, title={Two Work}, year={2021}}\n")
+    (tmp_path / "scholarsync.toml").write_text(
+        '[profile]\nname = "A. Person"\n\n[[sources]]\nkind = "bibtex"\n'
+        'paths = ["bib/one.bib", "bib/two.bib"]\n')
+    result = run(tmp_path, "--offline", "--verbose")
+    line = next(text for text in result.err.splitlines() if "duplicate citation key" in text)
+    assert "bib/two.bib:2:" in line and "first at bib/one.bib:1" in line
+    assert str(tmp_path) not in result.err

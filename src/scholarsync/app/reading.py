@@ -109,6 +109,19 @@ def _relative_locations(result: SourceResult, root: Path) -> None:
             record.origin = Origin(origin.source, location, origin.line)
     result.problems = [p if p.location == (location := relative(p.location))
                        else dataclasses.replace(p, location=location) for p in result.problems]
+    # a message naming another file (a duplicate key's first place) names it the same way
+    renamed = sorted(((old, new) for old, new in known.items() if old and new and old != new),
+                     key=lambda pair: -len(pair[0]))
+    if renamed:
+        result.problems = [_renamed(p, renamed) for p in result.problems]
+
+
+def _renamed(problem: Problem, renamed: list[tuple[str, str]]) -> Problem:
+    message = problem.message
+    for old, new in renamed:
+        if old in message:
+            message = message.replace(old, new)
+    return problem if message == problem.message else dataclasses.replace(problem, message=message)
 
 
 def _needs_last_good(result: SourceResult) -> bool:
