@@ -146,3 +146,15 @@ def test_the_saved_file_is_read_back_line_for_line(count: int) -> None:
     assert [saved.saved_line(i) for i in range(count)] == library.lines()
     assert [p.to_dict() for p in saved.publications] == [p.to_dict() for p in
                                                           library.publications]
+
+
+@pytest.mark.parametrize("count", [0, 1, 500, 1001])
+def test_the_library_written_piece_by_piece_is_its_json(count: int) -> None:
+    """A sync writes library.json in pieces (never whole in memory): the same bytes, across
+    the pieces' boundaries, and the digest it is compared by is theirs."""
+    from scholarsync.fileio import Digest
+
+    library = Library([Publication(title=f"Tïtle {i}", key=f"k{i}") for i in range(count)])
+    whole = library.to_json().encode("utf-8")
+    assert b"".join(library.byte_chunks()) == whole == library.to_bytes()
+    assert library.digest() == Digest.of(whole) and library.digest() == whole

@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from scholarsync.errors import ScholarsyncError
@@ -120,18 +121,36 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
     ChangedMeanwhileError is raised. With a Digest the file is compared by digest, never held.
     """
     path = Path(path)
-    current: bytes | Digest | None
-    if isinstance(expected, Digest):  # a large file: compared by digest, never read whole
-        current, data_digest = read_digest(path), Digest.of(data)
-        if current == data_digest:
-            return False
-    else:
-        current = _read_or_none(path)
-        if current == data:
-            return False
+    if isinstance(expected, Digest):
+        return write_atomic_chunks(path, [data], Digest.of(data), expected)
+    current = _read_or_none(path)
+    if current == data:
+        return False
     if expected is not _UNREAD and current != expected:
         raise ChangedMeanwhileError(path)
-    del current  # (not held while writing and reading it again: a 34 MB library is one copy)
+    del current  # (not held while writing and reading it again)
+    _replace(path, [data], lambda: expected is _UNREAD or _read_or_none(path) == expected)
+    return True
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes], digest: Digest,
+                        expected: Digest | None) -> bool:
+    """:func:`write_atomic` for a large file of the tool's own, written piece by piece (its
+    whole bytes are never held): ``digest`` is the new content's, ``expected`` the one the
+    run read (None: the file did not exist); the file on disk is compared by digest."""
+    path = Path(path)
+    current = read_digest(path)
+    if current == digest:
+        return False
+    if current != expected:
+        raise ChangedMeanwhileError(path)
+    _replace(path, chunks, lambda: read_digest(path) == expected)
+    return True
+
+
+def _replace(path: Path, chunks: Iterable[bytes], unchanged: Callable[[], bool]) -> None:
+    """Write ``chunks`` to a temp file beside ``path``, fsync, keep the mode, and rename it
+    over ``path`` unless ``unchanged()`` says the file changed meanwhile."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if folder not in _cleaned:
@@ -140,7 +159,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -148,8 +168,7 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
         except FileNotFoundError:
             mode = new_file_mode()
         os.chmod(tmp, mode)
-        now = read_digest(path) if isinstance(expected, Digest) else _read_or_none(path)
-        if expected is not _UNREAD and now != expected:
+        if not unchanged():
             raise ChangedMeanwhileError(path)
         os.replace(tmp, path)
     except BaseException:
@@ -157,7 +176,6 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
-    return True
 
 
 def _read_or_none(path: Path) -> bytes | None:

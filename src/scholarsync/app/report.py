@@ -166,6 +166,7 @@ def file_diff(planned: FileChange, root: Path) -> str:
         return f"--- {name}: would be saved (the publications above)\n"
     old = (planned.old if isinstance(planned.old, bytes) else b"").decode(
         "utf-8", "replace").splitlines(keepends=True)
-    new = (planned.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    new = (planned.new if isinstance(planned.new, bytes) else b"").decode(
+        "utf-8", "replace").splitlines(keepends=True)
     target = "/dev/null" if planned.new is None else f"b/{name}"
     return "".join(_short(line) for line in difflib.unified_diff(old, new, f"a/{name}", target))

@@ -21,12 +21,17 @@ from scholarsync.core.library import (
     SourceState,
     collector_paused,
     diff_libraries,
-    library_bytes,
     library_path,
     load_library,
 )
 from scholarsync.errors import HandEditedError, SectionError
-from scholarsync.fileio import ChangedMeanwhileError, read_digest, write_atomic
+from scholarsync.fileio import (
+    ChangedMeanwhileError,
+    Digest,
+    read_digest,
+    write_atomic,
+    write_atomic_chunks,
+)
 from scholarsync.model import Problem, Publication, SourceResult
 from scholarsync.outputs.base import FileChange, Output, PlanContext, read_bytes
 from scholarsync.outputs.memo import Memos
@@ -143,8 +148,9 @@ def _plan_outputs(config: Config, build_result: BuildResult, force: bool,
             outcome.edited.append(str(exc))
             outcome.files.extend(getattr(exc, "planned", ()))
     path = library_path(config.network.cache_dir)
-    outcome.files.append(FileChange(path, "library", read_digest(path),
-                                    library_bytes(build_result.library)))
+    library = build_result.library  # written piece by piece: its bytes are never held whole
+    outcome.files.append(FileChange(path, "library", read_digest(path), library.digest(),
+                                    chunks=library.byte_chunks))
     memos.settle()
     outcome.memos = memos  # saved once the files are written
 
@@ -199,10 +205,20 @@ def write_outputs(outcome: SyncOutcome) -> None:
             with contextlib.suppress(FileNotFoundError):
                 planned.path.unlink()
             outcome.written.append(planned.path)
-        elif write_atomic(planned.path, planned.new, expected=planned.old):
+        elif _write(planned):
             outcome.written.append(planned.path)
     if outcome.memos is not None:
         outcome.memos.save()
+
+
+def _write(planned: FileChange) -> bool:
+    """Write one planned file (False: it already held those bytes)."""
+    if planned.chunks is not None and isinstance(planned.new, Digest):
+        old = planned.old if isinstance(planned.old, Digest) or planned.old is None else \
+            Digest.of(planned.old)
+        return write_atomic_chunks(planned.path, planned.chunks(), planned.new, old)
+    assert isinstance(planned.new, bytes)
+    return write_atomic(planned.path, planned.new, expected=planned.old)
 
 
 def run_sync(config: Config, options: RunOptions, progress: Progress | None = None) -> SyncOutcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scholarsync.fileio import write_atomic
+from scholarsync.fileio import Digest, write_atomic
 from scholarsync.model import Publication, Record, encode_value
 
 FORMAT_VERSION = 1
@@ -76,14 +77,27 @@ class Library:
         would be made twice over, and wider than its bytes when one character is not
         Latin-1; a bytes object per line would stay as scattered memory)."""
         out = io.BytesIO()
-        out.write(self._head().encode("utf-8"))
+        for chunk in self.byte_chunks():
+            out.write(chunk)
+        return out.getvalue()  # (the buffer itself: no copy)
+
+    def byte_chunks(self) -> Iterator[bytes]:
+        """:meth:`to_bytes` in pieces of a few hundred publications (a sync writes the
+        library from them: its whole bytes are never held)."""
+        yield self._head().encode("utf-8")
         lines = self.lines()
         for start in range(0, len(lines), _CHUNK):
-            if start:
-                out.write(b",\n")
-            out.write(",\n".join(lines[start:start + _CHUNK]).encode("utf-8"))
-        out.write(b"\n]}\n")
-        return out.getvalue()  # (the buffer itself: no copy)
+            yield (b",\n" if start else b"") + ",\n".join(
+                lines[start:start + _CHUNK]).encode("utf-8")
+        yield b"\n]}\n"
+
+    def digest(self) -> Digest:
+        """The :class:`Digest` of :meth:`to_bytes`, without making them whole."""
+        sha, size = hashlib.sha256(), 0
+        for chunk in self.byte_chunks():
+            sha.update(chunk)
+            size += len(chunk)
+        return Digest(size, sha.digest())
 
     def _head(self) -> str:
         sources = {k: self.sources[k].to_dict() for k in sorted(self.sources)}

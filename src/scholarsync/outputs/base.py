@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from scholarsync.fileio import Digest
@@ -28,8 +29,9 @@ class FileChange:
     path: Path
     role: str  # the output's config key, "page" or "library"
     old: bytes | Digest | None  # a Digest only for the library (never shown as a diff)
-    new: bytes | None
+    new: bytes | Digest | None  # a Digest when ``chunks`` writes it (the library)
     detail: str = ""  # e.g. the sections rendered
+    chunks: Callable[[], Iterator[bytes]] | None = None  # the new content, piece by piece
 
     @property
     def changed(self) -> bool:
