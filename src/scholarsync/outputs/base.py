@@ -8,9 +8,9 @@ file the tool owns are plans like any other (:class:`FileChange` with ``new = No
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from scholarsync.fileio import Digest
