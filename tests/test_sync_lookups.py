@@ -427,3 +427,29 @@ def test_a_429_midway_keeps_what_was_found_before_it(site: Site) -> None:
     assert "volume = {12}" in site.export()  # 10.5555/count.2021 came before the 429
     assert listed(site)["gupta2022infinity"]["venue"] == ""
     assert "Traceback" not in result.output
+
+
+def test_a_sync_after_an_edit_rematches_incrementally_with_the_lookups_too(site: Site) -> None:
+    """The lookup stage's merges keep matching states of their own (not the sync's: they
+    would replace each other), and the result is a cold sync's, byte for byte."""
+    import shutil
+
+    sync(site)
+    (site.root / "bib" / "refs.bib").write_text(
+        BIB + "\n@article{gupta2024added, title = {An Added Work on Counting}, "
+        "author = {Gupta, Vima}, year = {2024}}\n")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "scholarsync", "sync", "--verbose", "--config",
+                           str(site.config)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("last run's matches reused") >= 2  # the sync's and the stage's
+    page, export = site.page(), site.export()
+    cache = site.root / "cache"
+    shutil.rmtree(cache / "records")
+    (cache / "library.json").unlink()
+    (cache / "state.json").unlink(missing_ok=True)
+    assert run(site, "sync").exit_code == 0
+    assert (site.page(), site.export()) == (page, export)
+    assert "An Added Work on Counting" in page

@@ -75,14 +75,20 @@ def relation_joins(records: list[Record]) -> list[tuple[Record, Record]]:
     return joins
 
 
-def _merge(config: Config, records: list[Record]) -> MergeResult:
-    merged = merge_records(records, config.matching, rules(), relation_joins(records))
+def _merge(config: Config, records: list[Record], context: SourceContext,
+           step: str) -> MergeResult:
+    """Merge with the looked-up records; ``step`` names this merge's matching state in the
+    records cache (each merge of the stage keeps its own, as the sync's merge does: the next
+    run re-matches only what changed)."""
+    merged = merge_records(records, config.matching, rules(), relation_joins(records),
+                           cache=context.records, state=f"lookups {step}")
     orphans = [r for p in merged.publications if all(_is_lookup(x.source) for x in p.records)
                and not any(x.extra.get(REQUESTED) for x in p.records) for r in p.records]
     if orphans:  # looked-up works no list source holds: never added
         gone = {id(r) for r in orphans}
         kept = [r for r in records if id(r) not in gone]
-        merged = merge_records(kept, config.matching, rules(), relation_joins(kept))
+        merged = merge_records(kept, config.matching, rules(), relation_joins(kept),
+                               cache=context.records, state=f"lookups {step}, kept")
     return merged
 
 
@@ -138,7 +144,8 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
                 continue
             progressed = True
             looked = [r for i in sorted(results) for r in results[i].records]
-            pubs = _merge(config, records + looked).publications
+            pubs = _merge(config, records + looked, context,
+                          f"round {round_} {index}").publications
         if not progressed:
             break
     for index in sorted(results):
@@ -150,5 +157,5 @@ def run_lookups(config: Config, context: SourceContext, records: list[Record],
         stage.carried.update(carried[index])
         stage.results.append(result)
     looked = [r for result in stage.results for r in result.records]
-    stage.merged = _merge(config, records + looked)
+    stage.merged = _merge(config, records + looked, context, "final")
     return stage

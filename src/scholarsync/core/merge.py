@@ -53,16 +53,17 @@ class MergeResult:
 def merge_records(records: list[Record], cfg: MatchConfig,
                   rules: Rules | None = None,
                   joins: list[tuple[Record, Record]] | None = None,
-                  cache: RecordCache | None = None) -> MergeResult:
+                  cache: RecordCache | None = None, state: str = "sync") -> MergeResult:
     """Match ``records`` into works and merge each into one Publication, sorted by year
     (newest first) then key. ``rules`` say what the sources declared (precedence, ids);
     by default, what the registered sources declare. ``joins`` are pairs of records known
     to be versions of one work (a preprint and its published version, by a relation a
     source stated): their works become one even though their DOIs differ. ``cache``: the
     run's records cache, where matching keeps its state for the next run
-    (:mod:`scholarsync.core.mergecache`; the result is the same without it)."""
+    (:mod:`scholarsync.core.mergecache`; the result is the same without it), under the name
+    ``state`` (one per merge of a run: a run that merges twice keeps two states)."""
     with gc_paused():
-        return _Merger(rules or registry.rules(), cache).merge(records, cfg, joins or [])
+        return _Merger(rules or registry.rules(), cache, state).merge(records, cfg, joins or [])
 
 
 def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
@@ -78,9 +79,10 @@ def _unscored_problem(unscored: list[tuple[str, int]]) -> Problem:
 class _Merger:
     """One merge run: the sources' rules, applied to every cluster."""
 
-    def __init__(self, rules: Rules, cache: RecordCache | None = None):
+    def __init__(self, rules: Rules, cache: RecordCache | None = None, state: str = "sync"):
         self.rules = rules
         self.cache = cache
+        self.state = state
 
     def merge(self, records: list[Record], cfg: MatchConfig,
               joins: list[tuple[Record, Record]] | None = None) -> MergeResult:
@@ -89,7 +91,7 @@ class _Merger:
         if self.cache is None:
             grouped = group_records(records, cfg, self.rules, unscored)
         else:
-            grouped = group_cached(records, cfg, self.rules, self.cache, unscored)
+            grouped = group_cached(records, cfg, self.rules, self.cache, unscored, self.state)
         clusters = _joined(grouped, joins or [], position)
         pubs = [self.cluster(self.precedence(c, position)) for c in clusters]
         problems = _assign_keys(pubs, position, self.rules)

@@ -198,20 +198,20 @@ def _keyed(first: float | int, i: int, j: int, records: list[Record],
     return ((first, a, b) if a <= b else (first, b, a), i, j)
 
 
-def state_key(cache: RecordCache, cfg: MatchConfig, rules: Rules) -> str:
-    """The one cache key of the matching state for these settings and this code."""
-    return cache.key("matching state", str(FORMAT), repr(cfg), repr(rules.decisive),
+def state_key(cache: RecordCache, cfg: MatchConfig, rules: Rules, name: str = "sync") -> str:
+    """The cache key of the matching state ``name`` for these settings and this code."""
+    return cache.key("matching state", name, str(FORMAT), repr(cfg), repr(rules.decisive),
                      repr(rules.exclusive), str(array("I").itemsize), str(array("i").itemsize))
 
 
 def group_cached(records: list[Record], cfg: MatchConfig, rules: Rules, cache: RecordCache,
-                 unscored: list[tuple[str, int]]) -> list[list[Record]]:
+                 unscored: list[tuple[str, int]], name: str = "sync") -> list[list[Record]]:
     """:func:`match.group_records` of ``records``, reusing (and leaving for the next run) the
     matching state in ``cache``."""
     sigs = _signatures(records) if cache.folder is not None else None
     if sigs is None:
         return match.group_records(records, cfg, rules, unscored)
-    key = state_key(cache, cfg, rules)
+    key = state_key(cache, cfg, rules, name)
     state = _load(cache, key)
     found = None
     if state is not None:
