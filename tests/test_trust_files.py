@@ -16,7 +16,13 @@ from pytest_httpserver import HTTPServer
 
 from scholarsync.app.sync import RunOptions, run_sync, write_outputs
 from scholarsync.config import load_config
-from scholarsync.fileio import ChangedMeanwhileError, Digest, read_digest, write_atomic
+from scholarsync.fileio import (
+    ChangedMeanwhileError,
+    Digest,
+    read_digest,
+    write_atomic,
+    write_atomic_chunks,
+)
 from scholarsync.net.client import loggable_url
 from tests import e2e
 from tests.test_trust_page import MD_PAGE, bullets, run, site, sync
@@ -135,17 +141,20 @@ def test_write_atomic_by_digest_refuses_a_changed_file_and_skips_an_equal_one(
         tmp_path: Path) -> None:
     """The saved library is compared by its digest (no second copy of it in memory), with
     the same guarantees as bytes."""
+    def write(data: bytes, expected: Digest | None) -> bool:
+        return write_atomic_chunks(path, [data[:4], data[4:]], Digest.of(data), expected)
+
     path = tmp_path / "library.json"
     path.write_bytes(b"saved by run 1")
     seen = read_digest(path)
     assert seen == b"saved by run 1" and seen != b"saved by run 2"
     assert read_digest(tmp_path / "missing.json") is None
-    assert not write_atomic(path, b"saved by run 1", expected=seen)  # the same bytes: no write
+    assert not write(b"saved by run 1", seen)  # the same bytes: no write
     path.write_bytes(b"restored from git meanwhile")
     with pytest.raises(ChangedMeanwhileError):
-        write_atomic(path, b"saved by run 2", expected=seen)
+        write(b"saved by run 2", seen)
     assert path.read_bytes() == b"restored from git meanwhile"
-    assert write_atomic(path, b"saved by run 2", expected=read_digest(path))
+    assert write(b"saved by run 2", read_digest(path))
     assert path.read_bytes() == b"saved by run 2"
 
 

@@ -116,13 +116,11 @@ def write_atomic(path: Path, data: bytes, expected: bytes | None | object = _UNR
     """Write ``data`` to ``path`` atomically. Returns False (and writes nothing) when the file
     already holds exactly these bytes.
 
-    ``expected``: the bytes the run read, or their :class:`Digest` (None: the file did not
-    exist). When the file no longer holds them just before the rename, nothing is written and
-    ChangedMeanwhileError is raised. With a Digest the file is compared by digest, never held.
+    ``expected``: the bytes the run read (None: the file did not exist). When the file no longer
+    holds them just before the rename, nothing is written and ChangedMeanwhileError is raised.
+    (A large file of the tool's own, compared by digest: :func:`write_atomic_chunks`.)
     """
     path = Path(path)
-    if isinstance(expected, Digest):
-        return write_atomic_chunks(path, [data], Digest.of(data), expected)
     current = _read_or_none(path)
     if current == data:
         return False
@@ -148,9 +146,16 @@ def write_atomic_chunks(path: Path, chunks: Iterable[bytes], digest: Digest,
     return True
 
 
-def _replace(path: Path, chunks: Iterable[bytes], unchanged: Callable[[], bool]) -> None:
-    """Write ``chunks`` to a temp file beside ``path``, fsync, keep the mode, and rename it
-    over ``path`` unless ``unchanged()`` says the file changed meanwhile."""
+def write_derived(path: Path, chunks: Iterable[bytes]) -> None:
+    """Replace a derived file (a cache entry) by ``chunks``, atomically but without the old
+    file read first or the new one synced: a file cut short by a crash is a cache miss."""
+    _replace(Path(path), chunks, lambda: True, durable=False)
+
+
+def _replace(path: Path, chunks: Iterable[bytes], unchanged: Callable[[], bool],
+             durable: bool = True) -> None:
+    """Write ``chunks`` to a temp file beside ``path`` (fsynced when ``durable``), keep the
+    mode, and rename it over ``path`` unless ``unchanged()`` says the file changed meanwhile."""
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     if folder not in _cleaned:
@@ -161,8 +166,9 @@ def _replace(path: Path, chunks: Iterable[bytes], unchanged: Callable[[], bool])
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         try:
             mode = path.stat().st_mode & 0o7777
         except FileNotFoundError:
@@ -175,7 +181,8 @@ def _replace(path: Path, chunks: Iterable[bytes], unchanged: Callable[[], bool])
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_folder(folder)
+    if durable:
+        _fsync_folder(folder)
 
 
 def _read_or_none(path: Path) -> bytes | None:

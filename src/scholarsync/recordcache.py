@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scholarsync import __version__
-from scholarsync.fileio import write_atomic
+from scholarsync.fileio import write_atomic, write_derived
 from scholarsync.model import PLAIN_TYPES, Origin, Person, Problem, Record
 
 log = logging.getLogger("scholarsync")
@@ -77,7 +77,8 @@ class RecordCache:
             digest.update(data)
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file of ``key`` (a cache with a folder only)."""
         assert self.folder is not None
         return self.folder / f"{key}.json"
 
@@ -86,7 +87,7 @@ class RecordCache:
         is none or it cannot be used (corrupt, cut short, another entry's)."""
         if self.folder is None:
             return None
-        path = self._path(key)
+        path = self.path(key)
         try:
             stored = json.loads(path.read_bytes())
             if not isinstance(stored, dict) or stored.get("key") != key or "data" not in stored:
@@ -104,7 +105,7 @@ class RecordCache:
         if self.folder is None:
             return None
         try:
-            with open(self._path(key), "rb") as handle:
+            with open(self.path(key), "rb") as handle:
                 head = handle.read(256)
         except OSError:
             return None
@@ -137,9 +138,22 @@ class RecordCache:
             body = json.dumps({"key": key, "content": content, "data": data},
                               ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             self._ignore_in_git()
-            write_atomic(self._path(key), body)
+            write_atomic(self.path(key), body)
         except (OSError, TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
-            log.debug("records cache: could not write %s (%s)", self._path(key), exc)
+            log.debug("records cache: could not write %s (%s)", self.path(key), exc)
+            return
+        self.used.add(key)
+
+    def store_chunks(self, key: str, chunks: list[bytes]) -> None:
+        """Keep a file of the caller's own layout under ``key`` (its ``chunks`` written one
+        after the other, atomically); a failure to write only costs speed."""
+        if self.folder is None:
+            return
+        try:
+            self._ignore_in_git()
+            write_derived(self.path(key), chunks)
+        except OSError as exc:
+            log.debug("records cache: could not write %s (%s)", self.path(key), exc)
             return
         self.used.add(key)
 

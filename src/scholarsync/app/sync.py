@@ -213,10 +213,9 @@ def write_outputs(outcome: SyncOutcome) -> None:
 
 def _write(planned: FileChange) -> bool:
     """Write one planned file (False: it already held those bytes)."""
-    if planned.chunks is not None and isinstance(planned.new, Digest):
-        old = planned.old if isinstance(planned.old, Digest) or planned.old is None else \
-            Digest.of(planned.old)
-        return write_atomic_chunks(planned.path, planned.chunks(), planned.new, old)
+    if planned.chunks is not None:  # the library: written in pieces, compared by digest
+        assert isinstance(planned.new, Digest) and not isinstance(planned.old, bytes)
+        return write_atomic_chunks(planned.path, planned.chunks(), planned.new, planned.old)
     assert isinstance(planned.new, bytes)
     return write_atomic(planned.path, planned.new, expected=planned.old)
 

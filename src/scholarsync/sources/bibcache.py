@@ -21,19 +21,14 @@ files and the Records of crossref children are worked out afresh on every run.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from scholarsync.fileio import new_file_mode
 from scholarsync.model import Origin, Person, Problem, Record
 from scholarsync.recordcache import RecordCache
 from scholarsync.sources import bibsplit, rules
@@ -213,7 +208,7 @@ def _read_stored(cache: RecordCache, key: str) -> dict[str, Any] | None:
     its ``text``. None when missing or unusable (corrupt, cut short, another entry's)."""
     if cache.folder is None:
         return None
-    path = cache._path(key)
+    path = cache.path(key)
     try:
         raw = path.read_bytes()
         stored = json.loads(raw[:raw.index(b"\n")])
@@ -262,32 +257,14 @@ def _write_stored(cache: RecordCache, key: str, content: str, meta: dict[str, An
             start += count
         head = json.dumps({"key": key, "content": content, "data": {**meta, "chunks": chunks}},
                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        cache._ignore_in_git()
-        _replace(cache._path(key), [head, *lines, text.encode("utf-8", "surrogatepass")])
-    except (OSError, TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
-        log.debug("records cache: could not write %s (%s)", cache._path(key), exc)
+        body = text.encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError) as exc:  # (a lone surrogate: UnicodeError)
+        log.debug("records cache: could not encode %s (%s)", key, exc)
         return
-    cache.used.add(key)
-
-
-def _replace(path: Path, lines: list[bytes]) -> None:
-    """Write ``lines`` to ``path`` atomically (a temporary file renamed over it; named as
-    :func:`scholarsync.fileio.write_atomic` names them, so a stale one is removed). Unlike
-    that, neither the old file is read first nor the new one synced: a cache file cut short
-    by a crash is unusable, which is a miss."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for index, line in enumerate(lines):
-                if index:
-                    handle.write(b"\n")
-                handle.write(line)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    parts = [head]
+    for line in [*lines, body]:
+        parts += [b"\n", line]
+    cache.store_chunks(key, parts)
 
 
 def _load(cache: RecordCache, key: str, content: str, location: str,
