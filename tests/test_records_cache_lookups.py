@@ -12,7 +12,8 @@ import shutil
 import pytest
 
 from tests import test_sync_lookups as lookups
-from tests.test_records_cache_web import outputs, records_files
+from tests.test_record_cache import outputs
+from tests.test_records_cache_web import parsed_and_reused, records_files
 
 server = lookups.server  # the fixtures: a threaded local server and the site it serves
 site = lookups.site
@@ -32,13 +33,7 @@ def sync(site: Site, caplog: pytest.LogCaptureFixture, *args: str) -> tuple[set[
     with caplog.at_level(logging.INFO, logger="scholarsync"):
         result = lookups.run(site, "sync", "--verbose", *args)
     assert result.exit_code == 0, result.output
-    parsed, reused = set(), set()
-    for record in caplog.records:
-        message = record.getMessage()
-        if message.startswith("records cache: parsing "):
-            parsed.add(message.removeprefix("records cache: parsing "))
-        elif message.endswith(" unchanged, its records reused"):
-            reused.add(message.removeprefix("records cache: ").split(" unchanged")[0])
+    parsed, reused = parsed_and_reused(caplog)
     return {u for u in parsed if _kind(u)}, {u for u in reused if _kind(u)}
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from tests import apigen
 from tests import test_sync_all_apis as apis
+from tests.test_record_cache import outputs
 
 site = apis.site  # the fixture: every API on a local server, Scholar blocked
 Site = apis.Site
@@ -59,6 +60,12 @@ def sync(site: Site, caplog: pytest.LogCaptureFixture, *args: str) -> tuple[set[
     with caplog.at_level(logging.INFO, logger="scholarsync"):
         result = apis.run(site, "--verbose", *args)
     assert result.exit_code == 3, result.output  # Scholar is blocked, nothing else fails
+    parsed, reused = parsed_and_reused(caplog)
+    return {u for u in parsed if _kind(u)}, {u for u in reused if _kind(u)}
+
+
+def parsed_and_reused(caplog: pytest.LogCaptureFixture) -> tuple[set[str], set[str]]:
+    """What the records cache logged: the inputs parsed, and those whose parse was reused."""
     parsed, reused = set(), set()
     for record in caplog.records:
         message = record.getMessage()
@@ -66,7 +73,7 @@ def sync(site: Site, caplog: pytest.LogCaptureFixture, *args: str) -> tuple[set[
             parsed.add(message.removeprefix("records cache: parsing "))
         elif message.endswith(" unchanged, its records reused"):
             reused.add(message.removeprefix("records cache: ").split(" unchanged")[0])
-    return {u for u in parsed if _kind(u)}, {u for u in reused if _kind(u)}
+    return parsed, reused
 
 
 def _kind(url: str) -> str | None:
@@ -75,16 +82,6 @@ def _kind(url: str) -> str | None:
 
 def kinds(urls: set[str]) -> set[str | None]:
     return {_kind(u) for u in urls}
-
-
-def outputs(root: Path) -> dict[str, bytes]:
-    """Every file a sync writes, and the saved library; not the caches."""
-    found = {}
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if path.is_file() and (rel.parts[0] != "cache" or rel.name == "library.json"):
-            found[rel.as_posix()] = path.read_bytes()
-    return found
 
 
 def records_files(root: Path) -> list[Path]:

@@ -1051,6 +1051,11 @@ def read_bib_file(path: str | Path, encoding: str | None = None,
     return records, problems + more
 
 
+def _is_url(path: str) -> bool:
+    """A configured path that is a web address (read through the HTTP client)."""
+    return path.startswith(("http://", "https://"))
+
+
 def _load_local(path: str, encoding: str | None) -> tuple[str, list[Problem]]:
     try:
         data = Path(path).read_bytes()
@@ -1088,8 +1093,7 @@ class BibtexSource(Source):
         return options
 
     def fetches(self) -> bool:
-        return any(str(p).startswith(("http://", "https://"))
-                   for p in self.config.options.get("paths", []))
+        return any(_is_url(str(p)) for p in self.config.options.get("paths", []))
 
     def read(self) -> SourceResult:
         encoding = self.config.options.get("encoding")
@@ -1099,7 +1103,7 @@ class BibtexSource(Source):
         status = "fresh"
         for path in paths:
             try:
-                if path.startswith(("http://", "https://")):
+                if _is_url(path):
                     text, from_cache = self._load_remote(path)
                     status = "cache" if from_cache else status
                     found: list[Problem] = []
